@@ -1,0 +1,129 @@
+"""Access control, one mechanism for selectors, HTML views and API endpoints alike.
+
+A user may do `perm` on an object when
+1. one of their roles (groups) grants the Django permission `perm`,
+2. the object lies in their scope: its region is one of theirs, or its department is,
+   or they own it — unless they see everything (`scope_all`, or superuser),
+3. and, if an object rule is registered for `perm` in `OBJECT_RULES` (the `rules`
+   library), that rule holds.
+
+Selectors call `restrict(queryset, user, perm)`; views and endpoints call
+`require(user, perm, obj)`. An object outside the scope is reported as not found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import rules
+from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from kefu.core.errors import AccessDenied, NotFound
+
+if TYPE_CHECKING:
+    from kefu.core.models import User
+
+# Object-level rules on top of role and scope, e.g. "may not approve own request".
+OBJECT_RULES = rules.RuleSet()
+
+
+@dataclass(frozen=True)
+class ScopeFields:
+    """Which lookups on a model say where a row belongs. A model without any is not
+    scoped: a permission alone grants all of it."""
+
+    region: str | None = None
+    department: str | None = None
+    owner: str | None = None
+
+    @property
+    def scoped(self) -> bool:
+        return bool(self.region or self.department or self.owner)
+
+
+def sees_everything(user: User) -> bool:
+    return bool(user.is_active and (user.is_superuser or getattr(user, "scope_all", False)))
+
+
+def has_perm(user, perm: str) -> bool:
+    """The role check alone (no object)."""
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm(perm))
+
+
+def user_region_ids(user: User) -> set[int]:
+    cache = getattr(user, "_kefu_region_ids", None)
+    if cache is None:
+        cache = set(user.scope_regions.values_list("pk", flat=True))
+        if user.region_id:
+            cache.add(user.region_id)
+        user._kefu_region_ids = cache
+    return cache
+
+
+def user_department_ids(user: User) -> set[int]:
+    cache = getattr(user, "_kefu_department_ids", None)
+    if cache is None:
+        cache = set(user.scope_departments.values_list("pk", flat=True))
+        if user.department_id:
+            cache.add(user.department_id)
+        user._kefu_department_ids = cache
+    return cache
+
+
+def scope_q(user: User, fields: ScopeFields) -> Q:
+    """The rows of a model with these scope fields that `user` may see."""
+    if not fields.scoped or sees_everything(user):
+        return Q()
+    q = Q(pk__in=[])
+    if fields.region:
+        q |= Q(**{f"{fields.region}__in": user_region_ids(user)})
+    if fields.department:
+        q |= Q(**{f"{fields.department}__in": user_department_ids(user)})
+    if fields.owner:
+        q |= Q(**{fields.owner: user.pk})
+    return q
+
+
+def _scope_fields(model: type[Model]) -> ScopeFields:
+    return getattr(model, "scope_fields", ScopeFields())
+
+
+def restrict(queryset: QuerySet, user, perm: str) -> QuerySet:
+    """`queryset` narrowed to what `user` may `perm`: nothing without the role."""
+    if not has_perm(user, perm):
+        return queryset.none()
+    return queryset.filter(scope_q(user, _scope_fields(queryset.model)))
+
+
+def in_scope(user, obj: Model) -> bool:
+    fields = _scope_fields(type(obj))
+    if not fields.scoped or sees_everything(user):
+        return True
+    return type(obj)._default_manager.filter(scope_q(user, fields), pk=obj.pk).exists()
+
+
+def can(user, perm: str, obj: Model | None = None) -> bool:
+    if not has_perm(user, perm):
+        return False
+    if obj is None:
+        return True
+    if not in_scope(user, obj):
+        return False
+    if OBJECT_RULES.rule_exists(perm):
+        return OBJECT_RULES.test_rule(perm, user, obj)
+    return True
+
+
+def require(user, perm: str, obj: Model | None = None) -> None:
+    """Raise unless `user` may `perm` (on `obj`). Out of scope reads as not found, so the
+    existence of a row is not revealed."""
+    if not has_perm(user, perm):
+        raise AccessDenied(_("您没有执行此操作的权限。"))
+    if obj is None:
+        return
+    if not in_scope(user, obj):
+        raise NotFound(_("对象不存在或不在您的可见范围内。"))
+    if OBJECT_RULES.rule_exists(perm) and not OBJECT_RULES.test_rule(perm, user, obj):
+        raise AccessDenied(_("您没有执行此操作的权限。"))

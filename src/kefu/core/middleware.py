@@ -1,0 +1,48 @@
+"""Request id and audit context for every request."""
+
+import re
+import uuid
+
+from kefu.core import context
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def client_ip(request) -> str | None:
+    # REMOTE_ADDR only: X-Forwarded-For is trivially forged unless a proxy is configured.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (kept from a well-formed X-Request-ID) echoed in the
+    response, and makes it and the client address available to the audit log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request.id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = context.set_current(context.RequestContext(request_id=request.id, ip=client_ip(request)))
+        try:
+            response = self.get_response(request)
+        finally:
+            context.reset(token)
+        response["X-Request-ID"] = request.id
+        return response
+
+
+class AuditUserMiddleware:
+    """After authentication: records the user on the audit context (lazily, so requests
+    that write nothing do not load the user)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        ctx = context.current()
+        token = context.set_current(context.RequestContext(request_id=ctx.request_id, ip=ctx.ip, user=request.user))
+        try:
+            return self.get_response(request)
+        finally:
+            context.reset(token)
