@@ -1,10 +1,10 @@
 """The `kefu` command: Django's management commands under one name.
 
-    kefu serve              web UI + API + job consumer in one process group
-    kefu worker             job consumers alone (scale-out)
-    kefu init --profile P   set up an industry profile (--demo for demo data)
-    kefu token USER         create, list or revoke API tokens
-    kefu migrate, kefu createsuperuser, … any Django command
+kefu serve              web UI + API + job consumer in one process group
+kefu worker             job consumers alone (scale-out)
+kefu init --profile P   set up an industry profile (--demo for demo data)
+kefu token USER         create, list or revoke API tokens
+kefu migrate, kefu createsuperuser, … any Django command
 """
 
 import os

@@ -1,5 +1,13 @@
 from django.urls import include, path
 
+from kefu.api import api
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("notify/", include("kefu.notify.urls")),
+    path("", include("kefu.core.urls")),
 ]
+
+handler403 = "kefu.core.views.errors.permission_denied"
+handler404 = "kefu.core.views.errors.page_not_found"

@@ -15,7 +15,7 @@ class RequestContext:
     user: object | None = None
 
 
-_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("kefu_request", default=RequestContext())
+_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("kefu_request", default=RequestContext())  # noqa: B039 (frozen)
 
 
 def current() -> RequestContext:

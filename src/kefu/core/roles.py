@@ -111,9 +111,7 @@ def role_name(code: str) -> str:
 
 def _permission_objects(dotted: list[str]) -> list[Permission]:
     wanted = {tuple(p.split(".", 1)) for p in dotted}
-    found = Permission.objects.filter(content_type__app_label__in={a for a, _ in wanted}).select_related(
-        "content_type"
-    )
+    found = Permission.objects.filter(content_type__app_label__in={a for a, _ in wanted}).select_related("content_type")
     by_key = {(p.content_type.app_label, p.codename): p for p in found}
     missing = wanted - by_key.keys()
     if missing:

@@ -26,4 +26,5 @@ __all__ = [
     "DepartmentKind",
     "Region",
     "User",
+    "WorkingHours",
 ]

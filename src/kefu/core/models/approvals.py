@@ -90,7 +90,12 @@ class ApprovalStep(TimeStampedModel):
     role = models.ForeignKey(Group, verbose_name=_("审批角色"), on_delete=models.PROTECT, related_name="+")
     status = models.CharField(_("状态"), max_length=16, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("审批人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     comment = models.TextField(_("意见"), blank=True)

@@ -84,9 +84,7 @@ class User(AbstractUser):
     )
     scope_all = models.BooleanField(_("可见全部数据"), default=False)
     scope_regions = models.ManyToManyField(Region, verbose_name=_("可见片区"), blank=True, related_name="+")
-    scope_departments = models.ManyToManyField(
-        Department, verbose_name=_("可见部门"), blank=True, related_name="+"
-    )
+    scope_departments = models.ManyToManyField(Department, verbose_name=_("可见部门"), blank=True, related_name="+")
     version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
 
     scope_fields = ScopeFields(department="department", region="region", owner="pk")

@@ -1,0 +1,1 @@
+"""Core write services, one module per area (org, calendar, approvals)."""

@@ -1,0 +1,3 @@
+"""URLs of the audit pages (included under /audit/ by kefu.core.urls)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the calendar pages (included under /calendar/ by kefu.core.urls)."""
+
+urlpatterns: list = []
