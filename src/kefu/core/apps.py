@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "kefu.core"
     label = "core"
     verbose_name = _("组织与基础")
+
+    def ready(self) -> None:
+        from kefu.core import menu
+
+        menu.register()

@@ -1,3 +1,9 @@
-"""URLs of the audit pages (included under /audit/ by kefu.core.urls)."""
+"""URLs of the audit log (under /audit/). Read-only by design: there is no edit or
+delete view, and the model and the database refuse both."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from kefu.core.views import audit
+
+app_name = "audit"
+urlpatterns = [path("", audit.audit_list, name="list")]

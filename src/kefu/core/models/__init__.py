@@ -8,6 +8,7 @@ from kefu.core.models.approvals import (
 from kefu.core.models.audit import AuditEvent
 from kefu.core.models.calendar import CalendarDay, CalendarYear, DayKind, DaySource, WorkingHours
 from kefu.core.models.org import Department, DepartmentKind, Region, User
+from kefu.core.models.site import SiteConfig
 from kefu.core.models.tokens import ApiToken
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Department",
     "DepartmentKind",
     "Region",
+    "SiteConfig",
     "User",
     "WorkingHours",
 ]

@@ -1,0 +1,26 @@
+"""Every periodic job of Kefu, registered in this one place. Each calls a service that
+is idempotent, so a job that runs twice (two consumers, a retry) changes nothing twice."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from kefu.core.context import acting_as
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def outbox_redispatch():
+    """Messages still pending a few minutes after they were written (a consumer that
+    crashed, a gateway that was down) are sent again."""
+    from kefu.notify.tasks import outbox_dispatch_pending
+
+    with acting_as(request_id="job:outbox_redispatch"):
+        outbox_dispatch_pending()
+
+
+@db_periodic_task(crontab(day="1", hour="3", minute="17"))
+def calendar_refresh():
+    """Monthly: load holiday years that a newer chinese-calendar release now knows."""
+    from kefu.core.services.calendar import calendar_seed
+
+    with acting_as(request_id="job:calendar_refresh"):
+        calendar_seed()
