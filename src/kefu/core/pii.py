@@ -18,6 +18,8 @@ def mask_phone(value: str | None) -> str:
     if not value:
         return ""
     digits = re.sub(r"\D", "", value)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]  # +86 mobile: mask the national number
     if len(digits) >= 11:
         head, tail = 3, 4
     elif len(digits) >= 6:
