@@ -20,8 +20,10 @@ def _huey_immediate():
 
 
 @pytest.fixture(autouse=True)
-def _english_off(settings):
+def _fast_tests(settings):
+    """Chinese by default; a fast password hasher (the real one is deliberately slow)."""
     settings.LANGUAGE_CODE = "zh-hans"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

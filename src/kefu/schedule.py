@@ -23,4 +23,5 @@ def calendar_refresh():
     from kefu.core.services.calendar import calendar_seed
 
     with acting_as(request_id="job:calendar_refresh"):
-        calendar_seed()
+        # missing_only: a manager's deletion of a seeded day is not undone every month.
+        calendar_seed(missing_only=True)

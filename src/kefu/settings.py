@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
     "csp",
@@ -91,6 +92,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "kefu.urls"
+# Form widgets may use our templates (includes/widgets/…) as well as Django's.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 WSGI_APPLICATION = "kefu.wsgi.application"
 
 TEMPLATES = [
@@ -161,6 +164,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing root
 # Assets ship inside the package; WhiteNoise serves them without a collectstatic step.

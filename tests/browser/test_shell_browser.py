@@ -42,9 +42,11 @@ def test_manager_logs_in_sees_chinese_dashboard_switches_to_english_and_logs_out
 
 def test_static_assets_are_served_locally(live_server, page):
     """No CDN: every script and stylesheet comes from our own server."""
-    requested = []
-    page.on("request", lambda request: requested.append(request.url))
+    responses = []
+    page.on("response", lambda response: responses.append((response.url, response.status)))
     page.goto(f"{live_server.url}/login/")
-    assert requested
-    assert all(url.startswith(live_server.url) for url in requested), requested
+    page.wait_for_load_state("networkidle")
+    assert len(responses) >= 5  # the page, Tabler css+js, htmx, our js, the icon
+    assert all(url.startswith(live_server.url) for url, _status in responses), responses
+    assert all(status == 200 for _url, status in responses), responses
     assert page.evaluate("typeof window.htmx") == "object"

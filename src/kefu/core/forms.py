@@ -14,7 +14,12 @@ class StyledFormMixin:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect | forms.CheckboxSelectMultiple):
+            if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+                # Our templates put the class on each input, not on the wrapping <div>.
+                widget.template_name = "includes/widgets/choices.html"
+                widget.option_template_name = "includes/widgets/choice_option.html"
+                css = "form-check-input"
+            elif isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select | forms.SelectMultiple):
                 css = "form-select"

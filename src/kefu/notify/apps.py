@@ -6,3 +6,8 @@ class NotifyConfig(AppConfig):
     name = "kefu.notify"
     label = "notify"
     verbose_name = _("通知")
+
+    def ready(self) -> None:
+        from kefu.notify import checks, menu  # noqa: F401 (checks registers on import)
+
+        menu.register()

@@ -72,12 +72,17 @@ def _load_demo_staff(profile: Profile, result: LoadResult) -> None:
 
 
 def _load_policies(result: LoadResult) -> None:
+    from django.utils import timezone
+
     from kefu.core.services.approvals import approval_policies_seed
     from kefu.core.services.calendar import calendar_seed
+    from kefu.core.workcal import missing_years
 
-    seeded = calendar_seed()
-    if seeded.get("unsupported"):
-        result.notes.append(f"chinese-calendar 无以下年份数据: {seeded['unsupported']}")
+    calendar_seed(missing_only=True)
+    this_year = timezone.localdate().year
+    if missing := missing_years([this_year, this_year + 1]):
+        years = "、".join(str(y) for y in missing)
+        result.notes.append(f"chinese-calendar 暂无 {years} 年的节假日数据：请在「工作日历」中补充或确认。")
     approval_policies_seed()
 
 

@@ -35,7 +35,8 @@ class Department(VersionedModel):
     is_active = models.BooleanField(_("启用"), default=True)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
 
-    scope_fields = ScopeFields(department="pk")
+    # Departments and regions are reference data everyone picks from (routing a ticket to
+    # the repair department): not scoped, the view permission alone decides.
 
     class Meta:
         ordering = ["sort_order", "code"]
@@ -56,8 +57,6 @@ class Region(VersionedModel):
     )
     is_active = models.BooleanField(_("启用"), default=True)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
-
-    scope_fields = ScopeFields(region="pk")
 
     class Meta:
         ordering = ["sort_order", "code"]
