@@ -26,4 +26,5 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+    # An English browser on purpose: the UI must still start in Chinese.
+    return {**browser_context_args, "locale": "en-US", "timezone_id": "Asia/Shanghai"}

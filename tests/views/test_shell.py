@@ -118,3 +118,10 @@ def test_audit_page_query_count_is_constant(manager_client, manager, django_asse
             audit_record(code=f"x.e{i}", actor=manager)
     with django_assert_max_num_queries(12):
         manager_client.get("/audit/")
+
+
+def test_chinese_is_the_default_even_for_an_english_browser(client, make_user):
+    client.force_login(make_user("manager", scope_all=True))
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "工作台" in response.content.decode()
+    assert response["Content-Language"] == "zh-hans"

@@ -46,3 +46,26 @@ class AuditUserMiddleware:
             return self.get_response(request)
         finally:
             context.reset(token)
+
+
+class LanguageMiddleware:
+    """Simplified Chinese unless the user chose another language (the language cookie
+    set by the switch). Unlike Django's LocaleMiddleware the browser's Accept-Language is
+    ignored: a 客服部's PCs often run an English browser, and the UI must still be Chinese."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        supported = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        response.headers["Vary"] = ", ".join(filter(None, [response.headers.get("Vary"), "Cookie"]))
+        return response
