@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "ninja",
     "kefu.core",
     "kefu.notify",
+    "kefu.customers",
     "kefu.profiles",
 ]
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("notify/", include("kefu.notify.urls")),
+    path("customers/", include("kefu.customers.urls")),
     path("", include("kefu.core.urls")),
 ]
 

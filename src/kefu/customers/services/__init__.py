@@ -1,0 +1,1 @@
+"""Customer archive write services, one module per area."""

@@ -1,0 +1,3 @@
+"""URLs of the archive pages (under kefu.customers.urls, namespace "customers")."""
+
+urlpatterns: list = []
