@@ -648,3 +648,31 @@ def test_concurrent_double_click_produces_one_decision(roles, make_user):
 
     assert sorted(outcomes) == ["approval_already_decided", "ok"]
     assert ApprovalStep.objects.filter(request=request, decided_by__isnull=False).count() == 1
+
+
+def test_deciders_and_requester_are_notified_after_commit(seeded, people, django_capture_on_commit_callbacks):
+    from kefu.notify.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        request = make_request(people.agent)
+    # The refund policy starts with the director: only directors hear of it, not the requester.
+    assert list(Notification.objects.values_list("recipient__username", flat=True)) == ["director"]
+    assert Notification.objects.get().link == f"/approvals/{request.pk}/"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_decide(actor=people.director, request=request, approve=True)
+    assert Notification.objects.filter(recipient=people.finance).count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_decide(actor=people.finance, request=request, approve=True)
+    outcome = Notification.objects.get(recipient=people.agent)
+    assert "已批准" in outcome.title
+
+
+def test_nothing_is_notified_when_the_decision_fails(seeded, people, django_capture_on_commit_callbacks):
+    from kefu.notify.models import Notification
+
+    request = make_request(people.agent)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(AccessDenied):
+        approval_decide(actor=people.finance, request=request, approve=True)
+    assert not Notification.objects.filter(recipient=people.finance).exists()

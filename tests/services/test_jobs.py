@@ -65,3 +65,28 @@ def test_queued_mode_stores_the_task_until_a_consumer_takes_it(tmp_path):
     task = queue.dequeue()
     queue.execute(task)
     assert seen == [1] and queue.pending_count() == 0
+
+
+def test_redis_queue_stores_and_runs_a_task():
+    """KEFU_REDIS_URL selects RedisHuey: the same task round-trips through a real Redis."""
+    import redis
+    from huey import RedisHuey
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    queue = RedisHuey("kefu-test", url=url)
+    queue.flush()
+    seen = []
+
+    @queue.task()
+    def remember(x):
+        seen.append(x)
+
+    remember(7)
+    assert seen == [] and queue.pending_count() == 1
+    queue.execute(queue.dequeue())
+    assert seen == [7] and queue.pending_count() == 0
+    queue.flush()

@@ -41,6 +41,7 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -360,10 +361,11 @@ def approval_request_create(
             amount=amount,
             requested_by=actor,
         )
-        ApprovalStep.objects.bulk_create(
+        created_steps = ApprovalStep.objects.bulk_create(
             ApprovalStep(request=request, order=order, role=step.role)
             for order, step in enumerate(policy_steps, start=1)
         )
+        _notify_step_opened(request, created_steps[0])
         audit_record(
             code="approval.requested",
             obj=request,
@@ -377,6 +379,41 @@ def approval_request_create(
             },
         )
     return request
+
+
+def _notify_step_opened(request: ApprovalRequest, step: ApprovalStep) -> None:
+    """Tell the holders of the step's role (after commit) that a decision awaits them."""
+    from kefu.core.models import User
+    from kefu.notify.services import notify_users
+
+    def send() -> None:
+        deciders = User.objects.filter(groups=step.role_id, is_active=True).exclude(pk=request.requested_by_id)
+        notify_users(
+            recipients=deciders,
+            title=_("待审批：%(title)s") % {"title": request.title},
+            body=_("%(policy)s 第 %(order)s 步等待您审批。") % {"policy": request.policy.name, "order": step.order},
+            link=reverse("approvals:detail", args=[request.pk]),
+            category="approval",
+            key=f"approval:{request.pk}:step:{step.order}",
+        )
+
+    transaction.on_commit(send)
+
+
+def _notify_outcome(request: ApprovalRequest) -> None:
+    """Tell the requester how their request ended (after commit)."""
+    from kefu.notify.services import notify_user
+
+    def send() -> None:
+        notify_user(
+            recipient=request.requested_by,
+            title=_("审批%(status)s：%(title)s") % {"status": request.get_status_display(), "title": request.title},
+            link=reverse("approvals:detail", args=[request.pk]),
+            category="approval",
+            key=f"approval:{request.pk}:outcome",
+        )
+
+    transaction.on_commit(send)
 
 
 def current_step(steps: Iterable[ApprovalStep]) -> ApprovalStep | None:
@@ -478,6 +515,9 @@ def approval_decide(
                 },
             )
             _run_handler(locked, actor, "on_approved" if outcome == ApprovalStatus.APPROVED else "on_rejected")
+            _notify_outcome(locked)
+        else:
+            _notify_step_opened(locked, current_step(steps))
     _copy_state(locked, request)
     return locked
 
