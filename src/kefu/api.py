@@ -80,12 +80,14 @@ def _register_routers() -> None:
     from kefu.core.api import router as core_router
     from kefu.core.api_approvals import router as approvals_router
     from kefu.core.api_org import router as org_router
+    from kefu.customers.api import router as customers_router
     from kefu.notify.api import router as notify_router
 
     api.add_router("", core_router)
     api.add_router("", approvals_router)
     api.add_router("", org_router)
     api.add_router("", notify_router)
+    api.add_router("", customers_router)
 
 
 _register_routers()

@@ -25,3 +25,12 @@ def calendar_refresh():
     with acting_as(request_id="job:calendar_refresh"):
         # missing_only: a manager's deletion of a seeded day is not undone every month.
         calendar_seed(missing_only=True)
+
+
+@db_periodic_task(crontab(minute="41"))
+def idempotency_purge():
+    """Hourly: forget Idempotency-Key answers older than a day."""
+    from kefu.core.idempotency import idempotency_purge as purge
+
+    with acting_as(request_id="job:idempotency_purge"):
+        purge()

@@ -176,3 +176,43 @@ def test_credit_change_needs_the_permission(make_user, boss, east):
     customer = make_customer(boss, region=east)
     with pytest.raises(AccessDenied):
         customer_change_credit(actor=agent, customer=customer, grade=CreditGradeFactory(code="B"), reason="x")
+
+
+def test_name_initials_are_stored_for_display_and_follow_renames(boss):
+    customer = make_customer(boss, name="单田芳")
+    customer.refresh_from_db()
+    assert set(customer.name_initials.split()) >= {"dtf", "stf"}
+    customer_update(actor=boss, customer=customer, values={"name": "张三"}, expected_version=customer.version)
+    customer.refresh_from_db()
+    assert customer.name_initials == "zs"
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-inf", "1e999999", "9" * 50])
+def test_custom_number_fields_refuse_non_finite_and_huge_values(boss, value):
+    from kefu.customers.models import CustomField
+
+    CustomField.objects.create(key="area", label="面积", field_type="number")
+    with pytest.raises(ValidationFailed, match="面积 必须是数字"):
+        make_customer(boss, extra={"area": value})
+    assert not Customer.objects.exists()
+
+
+def test_custom_field_substring_filter_works_on_both_databases(boss):
+    from kefu.customers.models import CustomField
+
+    CustomField.objects.create(key="foreman", label="工长", field_type="text")
+    make_customer(boss, name="甲", phone="13800000001", extra={"foreman": "李建国"})
+    make_customer(boss, name="乙", phone="13800000002", extra={"foreman": "王强"})
+    found = customer_list(user=boss, filters=CustomerFilters(extra={"foreman__icontains": "建国"}))
+    assert list(found.values_list("name", flat=True)) == ["甲"]
+
+
+def test_an_old_archive_number_finds_the_survivor_after_a_merge(boss):
+    from kefu.customers.services.merge import customer_merge
+
+    survivor = make_customer(boss, name="张三", phone="13800000001")
+    source = make_customer(boss, name="张三", phone="13800000002")
+    customer_merge(actor=boss, survivor=survivor, source=source)
+    assert list(
+        customer_list(user=boss, filters=CustomerFilters(q=source.archive_no)).values_list("pk", flat=True)
+    ) == [survivor.pk]

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 
 from kefu.core.errors import ValidationFailed
@@ -34,6 +35,8 @@ def _decode(cursor: str, count: int) -> list[Any]:
         raise ValidationFailed("分页游标无效。", details={"cursor": cursor}) from exc
     if not isinstance(values, list) or len(values) != count:
         raise ValidationFailed("分页游标无效。", details={"cursor": cursor})
+    if not all(v is None or isinstance(v, str | int | float) for v in values):
+        raise ValidationFailed("分页游标无效。", details={"cursor": cursor})
     return values
 
 
@@ -53,7 +56,11 @@ def keyset_page(queryset: QuerySet, *, order: tuple[str, ...], cursor: str | Non
                 step &= Q(**{fields[prev]: values[prev]})
             after |= step
         qs = qs.filter(after)
-    rows = list(qs[: size + 1])
+    try:
+        rows = list(qs[: size + 1])
+    except (ValueError, TypeError, DjangoValidationError) as exc:
+        # A well-formed cursor holding values of the wrong type (e.g. text for an id).
+        raise ValidationFailed("分页游标无效。", details={"cursor": cursor}) from exc
     has_more = len(rows) > size
     rows = rows[:size]
     next_cursor = None

@@ -46,11 +46,13 @@ def may_reveal(user) -> bool:
     return access.has_perm(user, REVEAL_PERMISSION)
 
 
-def reveal(*, user, obj, field: str, value: str | None) -> str:
+def reveal(*, user, obj, field: str, value: str | None, data: dict | None = None) -> str:
     """The full `value` of `obj.field` for a user allowed to see it, recorded as a
     `<model>.<field>.revealed` audit event. Raises AccessDenied otherwise."""
     access.require(user, REVEAL_PERMISSION)
     access.require(user, f"{obj._meta.app_label}.view_{obj._meta.model_name}", obj)
     with transaction.atomic():
-        audit_record(code=f"{obj._meta.model_name}.{field}.revealed", obj=obj, actor=user, data={"field": field})
+        audit_record(
+            code=f"{obj._meta.model_name}.{field}.revealed", obj=obj, actor=user, data={"field": field, **(data or {})}
+        )
     return value or ""

@@ -25,9 +25,13 @@ def _clean_value(field: CustomField, raw: Any) -> Any:
     if field.field_type == FieldType.TEXT:
         return str(raw).strip()[:500]
     if field.field_type == FieldType.NUMBER:
+        text = str(raw).strip()
         try:
-            number = Decimal(str(raw).strip())
+            # Length first: Decimal("1e999999") parses, but using it costs seconds.
+            number = Decimal(text) if len(text) <= 40 else None
         except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() or abs(number) >= Decimal("1e15"):
             raise ValidationFailed(
                 _("%(label)s 必须是数字。") % {"label": label}, details={"field": f"extra.{field.key}"}
             )
@@ -76,6 +80,11 @@ def _clean_value(field: CustomField, raw: Any) -> Any:
             )
         return user.username
     return raw
+
+
+def clean_field_value(field: CustomField, raw: Any) -> Any:
+    """One value of `field` as it is stored (also what filters compare against)."""
+    return _clean_value(field, raw)
 
 
 def clean_extra(values: dict[str, Any] | None, *, kind: str, existing: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from kefu.core.navigation import Counter, register_counter, register_section
+from kefu.core.navigation import Counter, NavItem, register_counter, register_nav, register_section
 from kefu.core.roles import register_role_permissions
 
 VIEW = "customers.view_customer"
@@ -46,7 +46,23 @@ def _live_customers(user) -> int:
     return customer_base(user).count()
 
 
+def _overdue_loans(user) -> int:
+    from kefu.customers.services.loans import overdue_loans
+
+    return overdue_loans(user).count()
+
+
 def register() -> None:
     register_role_permissions(ROLE_GRANTS)
     register_section("customers", _("客户档案"), 10)
-    register_counter(Counter(_("客户档案"), _live_customers, perm=VIEW, order=20))
+    register_nav(NavItem("customers", _("客户档案"), "customers:list", perm=VIEW, order=10))
+    register_nav(NavItem("customers", _("新建客户"), "customers:create", perm="customers.add_customer", order=20))
+    register_nav(NavItem("customers", _("导入客户档案"), "customers:import", perm="customers.import_customer", order=50))
+    register_nav(NavItem("customers", _("档案借阅"), "customers:loans", perm="customers.view_archiveloan", order=60))
+    register_nav(
+        NavItem("customers", _("档案配置"), "customers:settings", perm="customers.manage_archive_settings", order=90)
+    )
+    register_counter(Counter(_("客户档案"), _live_customers, url_name="customers:list", perm=VIEW, order=20))
+    register_counter(
+        Counter(_("逾期未还档案"), _overdue_loans, url_name="customers:loans", perm="customers.view_archiveloan", order=25)
+    )

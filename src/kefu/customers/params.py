@@ -22,7 +22,8 @@ def _getlist(params, key: str) -> list[str]:
         values = [values]
     out: list[str] = []
     for value in values or []:
-        out.extend(v.strip() for v in str(value).split(",") if v.strip())
+        # Chinese input methods type the full-width comma.
+        out.extend(v.strip() for v in str(value).replace("，", ",").split(",") if v.strip())
     return out
 
 
@@ -32,7 +33,7 @@ def filters_from_params(params: Mapping) -> CustomerFilters:
     f = CustomerFilters(q=(params.get("q") or "").strip(), kind=(params.get("kind") or "").strip())
     for key in _INT_LISTS:
         raw = _getlist(params, key)
-        if any(not v.isdigit() for v in raw):
+        if any(not v.isdigit() or len(v) > 18 for v in raw):  # ids fit in a 64-bit integer
             raise ValidationFailed(_("筛选条件无效：%(key)s") % {"key": key}, details={"field": key})
         setattr(f, key, [int(v) for v in raw])
     for key in _STR_LISTS:

@@ -6,6 +6,7 @@ agent types finds the customer. The given name uses its common reading."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import product
 
 from pypinyin import Style, lazy_pinyin, pinyin
@@ -21,11 +22,12 @@ def _letters(text: str) -> str:
     return "".join(p[0] for p in lazy_pinyin(text, style=Style.FIRST_LETTER, errors="default") if p).lower()
 
 
-def _surname_variants(surname: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def _surname_variants(surname: str) -> tuple[str, ...]:
     readings = [
         sorted({r.lower() for r in item if r}) for item in pinyin(surname, style=Style.FIRST_LETTER, heteronym=True)
     ]
-    return ["".join(combo) for combo in product(*readings)] or [""]
+    return tuple("".join(combo) for combo in product(*readings)) or ("",)
 
 
 def name_initials(name: str, *, person: bool = True) -> list[str]:

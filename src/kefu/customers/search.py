@@ -19,8 +19,12 @@ from kefu.customers.validation import phone_digits
 FTS_TABLE = "customers_customer_fts"
 
 
-def build_search_text(*, name: str, person: bool, archive_no: str, phones: list[str]) -> str:
-    parts = [name.lower(), *name_initials(name, person=person), archive_no.lower()]
+def build_search_text(
+    *, name: str, person: bool, archive_no: str, phones: list[str], former_numbers: list[str] = ()
+) -> str:
+    """`former_numbers`: archive numbers of archives merged into this one, so an old
+    number written on paper still finds the customer."""
+    parts = [name.lower(), *name_initials(name, person=person), archive_no.lower(), *(n.lower() for n in former_numbers)]
     parts += [phone_digits(p) for p in phones if p]
     return " ".join(p for p in parts if p)
 

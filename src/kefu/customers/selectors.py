@@ -51,7 +51,24 @@ def _day_start(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-_EXTRA_OPS = {"", "gte", "lte", "contains"}
+# "icontains" is a substring match of the value on both databases (JSON "contains" is not).
+_EXTRA_OPS = {"", "gte", "lte", "icontains"}
+
+
+def _filter_extra(qs: QuerySet[Customer], extra: dict[str, Any]) -> QuerySet[Customer]:
+    """Custom-field filters, each value converted to its field's type first: JSON keeps
+    numbers and booleans typed, and "120" must find 120 on SQLite and PostgreSQL alike."""
+    from kefu.customers.fields import active_fields, clean_field_value
+
+    fields = {field.key: field for field in active_fields()}
+    for key, raw in extra.items():
+        name, _sep, op = key.partition("__")
+        field = fields.get(name)
+        if op not in _EXTRA_OPS or field is None or raw in (None, ""):
+            continue
+        value = str(raw).strip() if op == "icontains" else clean_field_value(field, raw)
+        qs = qs.filter(**{f"extra__{name}{'__' + op if op else ''}": value})
+    return qs
 
 
 def customer_base(user) -> QuerySet[Customer]:
@@ -92,11 +109,8 @@ def customer_list(*, user, filters: CustomerFilters | None = None) -> QuerySet[C
         qs = qs.filter(updated_at__gte=_day_start(f.updated_from))
     if f.updated_to:
         qs = qs.filter(updated_at__lt=_day_start(f.updated_to + datetime.timedelta(days=1)))
-    for key, value in f.extra.items():
-        name, _sep, op = key.partition("__")
-        if op not in _EXTRA_OPS or not name.isidentifier() or value in (None, ""):
-            continue
-        qs = qs.filter(**{f"extra__{name}{'__' + op if op else ''}": value})
+    if f.extra:
+        qs = _filter_extra(qs, f.extra)
     if f.q:
         qs = search_filter(qs, f.q)
     return qs

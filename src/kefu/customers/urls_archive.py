@@ -1,3 +1,22 @@
 """URLs of the archive pages (under kefu.customers.urls, namespace "customers")."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from kefu.customers.views import archive, detail, edit
+
+urlpatterns = [
+    path("", archive.customer_list_view, name="list"),
+    path("bulk/", archive.customer_bulk, name="bulk"),
+    path("new/", edit.customer_create_view, name="create"),
+    path("<int:pk>/", detail.customer_detail, name="detail"),
+    path("<int:pk>/edit/", edit.customer_edit_view, name="edit"),
+    path("<int:pk>/timeline/", detail.customer_timeline, name="timeline"),
+    path("<int:pk>/class/", detail.customer_change_class_view, name="change_class"),
+    path("<int:pk>/credit/", detail.customer_change_credit_view, name="change_credit"),
+    path("<int:pk>/reveal/id-number/", detail.reveal_id_number, name="reveal_id_number"),
+    path("<int:pk>/contacts/new/", detail.contact_add, name="contact_add"),
+    path("<int:pk>/contacts/<int:contact_id>/edit/", detail.contact_edit, name="contact_edit"),
+    path("<int:pk>/contacts/<int:contact_id>/remove/", detail.contact_remove, name="contact_remove"),
+    path("<int:pk>/contacts/<int:contact_id>/primary/", detail.contact_set_primary, name="contact_primary"),
+    path("<int:pk>/contacts/<int:contact_id>/reveal/", detail.reveal_phone, name="reveal_phone"),
+]

@@ -7,6 +7,7 @@ from kefu.core.models.approvals import (
 )
 from kefu.core.models.audit import AuditEvent
 from kefu.core.models.calendar import CalendarDay, CalendarYear, DayKind, DaySource, WorkingHours
+from kefu.core.models.idempotency import IdempotencyRecord
 from kefu.core.models.org import Department, DepartmentKind, Region, User
 from kefu.core.models.site import SiteConfig
 from kefu.core.models.tokens import ApiToken
@@ -25,6 +26,7 @@ __all__ = [
     "DaySource",
     "Department",
     "DepartmentKind",
+    "IdempotencyRecord",
     "Region",
     "SiteConfig",
     "User",

@@ -40,8 +40,8 @@ from decimal import Decimal
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.db.models import Model
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 

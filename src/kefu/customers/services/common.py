@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from kefu.core import access
 from kefu.core.errors import AccessDenied, NotFound
 from kefu.customers.models import Customer
+from kefu.customers.pinyin import name_initials
 from kefu.customers.search import build_search_text
 
 VIEW = "customers.view_customer"
@@ -43,10 +44,14 @@ def ensure_in_scope(actor, *, region, owner) -> None:
 
 
 def refresh_search_text(customer: Customer) -> None:
+    """Recompute what search matches (name, initials, phones, archive number)."""
     phones = list(customer.contacts.values_list("phone", flat=True))
+    former = list(Customer.objects.filter(merged_into=customer).values_list("archive_no", flat=True))
+    person = customer.kind == "person"
     text = build_search_text(
-        name=customer.name, person=customer.kind == "person", archive_no=customer.archive_no, phones=phones
+        name=customer.name, person=person, archive_no=customer.archive_no, phones=phones, former_numbers=former
     )
-    if text != customer.search_text:
-        customer.search_text = text
-        Customer.objects.filter(pk=customer.pk).update(search_text=text)
+    initials = " ".join(name_initials(customer.name, person=person))
+    if text != customer.search_text or initials != customer.name_initials:
+        customer.search_text, customer.name_initials = text, initials
+        Customer.objects.filter(pk=customer.pk).update(search_text=text, name_initials=initials)

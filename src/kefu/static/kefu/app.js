@@ -29,6 +29,15 @@
   renderCharts(document);
   document.body.addEventListener("htmx:afterSwap", function (event) { renderCharts(event.target); });
 
+  // "All on this page" ticks every row box of its form (the server also honours it alone).
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (box.name !== "all_on_page" || !box.form) { return; }
+    box.form.querySelectorAll('input[type="checkbox"][name="ids"]').forEach(function (row) {
+      row.checked = box.checked;
+    });
+  });
+
   // Buttons that ask before a destructive or bulk action: data-confirm="…".
   document.addEventListener("submit", function (event) {
     var message = event.submitter && event.submitter.dataset.confirm;
