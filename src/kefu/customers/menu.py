@@ -57,12 +57,16 @@ def register() -> None:
     register_section("customers", _("客户档案"), 10)
     register_nav(NavItem("customers", _("客户档案"), "customers:list", perm=VIEW, order=10))
     register_nav(NavItem("customers", _("新建客户"), "customers:create", perm="customers.add_customer", order=20))
-    register_nav(NavItem("customers", _("导入客户档案"), "customers:import", perm="customers.import_customer", order=50))
+    register_nav(
+        NavItem("customers", _("导入客户档案"), "customers:import", perm="customers.import_customer", order=50)
+    )
     register_nav(NavItem("customers", _("档案借阅"), "customers:loans", perm="customers.view_archiveloan", order=60))
     register_nav(
         NavItem("customers", _("档案配置"), "customers:settings", perm="customers.manage_archive_settings", order=90)
     )
     register_counter(Counter(_("客户档案"), _live_customers, url_name="customers:list", perm=VIEW, order=20))
     register_counter(
-        Counter(_("逾期未还档案"), _overdue_loans, url_name="customers:loans", perm="customers.view_archiveloan", order=25)
+        Counter(
+            _("逾期未还档案"), _overdue_loans, url_name="customers:loans", perm="customers.view_archiveloan", order=25
+        )
     )

@@ -24,7 +24,12 @@ def build_search_text(
 ) -> str:
     """`former_numbers`: archive numbers of archives merged into this one, so an old
     number written on paper still finds the customer."""
-    parts = [name.lower(), *name_initials(name, person=person), archive_no.lower(), *(n.lower() for n in former_numbers)]
+    parts = [
+        name.lower(),
+        *name_initials(name, person=person),
+        archive_no.lower(),
+        *(n.lower() for n in former_numbers),
+    ]
     parts += [phone_digits(p) for p in phones if p]
     return " ".join(p for p in parts if p)
 

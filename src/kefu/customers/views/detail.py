@@ -297,7 +297,9 @@ def reveal_phone(request, pk: int, contact_id: int):
     if contact is None:
         raise Http404
     try:
-        value = reveal(user=request.user, obj=customer, field="phone", value=contact.phone, data={"contact": contact.pk})
+        value = reveal(
+            user=request.user, obj=customer, field="phone", value=contact.phone, data={"contact": contact.pk}
+        )
     except KefuError:
         raise PermissionDenied
     return _revealed(request, value, "revealed-phone")
