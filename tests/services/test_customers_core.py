@@ -216,3 +216,8 @@ def test_an_old_archive_number_finds_the_survivor_after_a_merge(boss):
     assert list(
         customer_list(user=boss, filters=CustomerFilters(q=source.archive_no)).values_list("pk", flat=True)
     ) == [survivor.pk]
+
+
+def test_an_id_number_with_a_retired_district_code_is_refused_not_a_crash(boss):
+    with pytest.raises(ValidationFailed, match="身份证号码无效"):
+        customer_create(actor=boss, data=CustomerInput(name="张三", id_number="510109199001011234"))

@@ -9,5 +9,8 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from kefu.customers import menu
+        from kefu.customers.profile_step import load_customers_profile
+        from kefu.profiles.services import register_profile_step
 
         menu.register()
+        register_profile_step(load_customers_profile)

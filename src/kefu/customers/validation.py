@@ -39,6 +39,14 @@ def clean_phone(raw: str, *, field: str = "phone") -> str:
     )
 
 
+def _safely_valid(module, value: str) -> bool:
+    # python-stdnum raises KeyError for some retired district codes instead of saying no.
+    try:
+        return bool(module.is_valid(value))
+    except (KeyError, ValueError, TypeError):
+        return False
+
+
 def clean_id_number(raw: str, *, organisation: bool, field: str = "id_number") -> str:
     """A resident ID (身份证号) for a person, a unified social credit code (统一社会信用代码)
     for an organisation; empty is allowed."""
@@ -46,9 +54,9 @@ def clean_id_number(raw: str, *, organisation: bool, field: str = "id_number") -
     if not value:
         return ""
     if organisation:
-        if not uscc.is_valid(value):
+        if not _safely_valid(uscc, value):
             raise ValidationFailed(_("统一社会信用代码无效：%(value)s") % {"value": value}, details={"field": field})
         return uscc.compact(value)
-    if not ric.is_valid(value):
+    if not _safely_valid(ric, value):
         raise ValidationFailed(_("身份证号码无效：%(value)s") % {"value": value}, details={"field": field})
     return ric.compact(value)
