@@ -211,8 +211,8 @@ class Inserter:
     def _batch(self, rows) -> None:
         from django.db import transaction
 
-        from kefu.customers.demo import take_archive_numbers
         from kefu.customers.models import Customer
+        from kefu.customers.numbering import take_archive_numbers
         from kefu.customers.search import build_search_text
         from kefu.customers.validation import phone_digits
 

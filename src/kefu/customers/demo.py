@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from stdnum.cn import ric, uscc
 
 from kefu.customers.choices import ConsentChannel, CustomerKind, Lifecycle
-from kefu.customers.numbering import format_archive_no
+from kefu.customers.numbering import take_archive_numbers
 from kefu.customers.pinyin import name_initials
 from kefu.customers.profile_data import ARCHIVE_PROFILES, ArchiveProfile, City
 from kefu.customers.search import build_search_text
@@ -580,34 +580,6 @@ def generate_customers(
 
 
 # --- writing them ------------------------------------------------------------------
-
-
-def take_archive_numbers(count: int, *, today: datetime.date | None = None) -> list[str]:
-    """`count` consecutive archive numbers taken under the numbering row's lock in one
-    go (the bulk counterpart of `numbering.next_archive_no`): never one already given."""
-    from kefu.customers.models import ArchiveNumbering, Customer
-
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("take_archive_numbers must run inside the insert's transaction")
-    today = today or timezone.localdate()
-    numbering = ArchiveNumbering.objects.select_for_update().order_by("pk").first()
-    if numbering is None:
-        numbering = ArchiveNumbering.objects.create()
-    period = str(today.year) if "{year" in numbering.pattern else ""
-    if numbering.period != period:
-        numbering.period, numbering.last_seq = period, 0
-    numbers: list[str] = []
-    while len(numbers) < count:
-        wanted = count - len(numbers)
-        batch = [
-            format_archive_no(numbering.pattern, year=today.year, seq=numbering.last_seq + i)
-            for i in range(1, wanted + 1)
-        ]
-        numbering.last_seq += wanted
-        taken = set(Customer.objects.filter(archive_no__in=batch).values_list("archive_no", flat=True))
-        numbers += [n for n in batch if n not in taken]
-    numbering.save(update_fields=["period", "last_seq", "updated_at"])
-    return numbers
 
 
 def demo_owners(region_codes: Sequence[str]) -> dict[str, list[str]]:

@@ -22,13 +22,15 @@ def format_archive_no(pattern: str, *, year: int, seq: int) -> str:
         ) from exc
 
 
-def next_archive_no(*, today: datetime.date | None = None) -> str:
-    """Take the next number under a row lock. Runs inside the caller's transaction, so
-    a create that rolls back gives its number back — no number is ever held by two
-    archives, and a number given to an archive is never given again (archives are never
-    deleted, merged ones keep theirs)."""
+def take_archive_numbers(count: int, *, today: datetime.date | None = None) -> list[str]:
+    """`count` new archive numbers taken under the numbering row's lock, in one block.
+    Runs inside the caller's transaction, so a create that rolls back gives its numbers
+    back — no number is ever held by two archives, and a number given to an archive is
+    never given again (archives are never deleted, merged ones keep theirs)."""
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("next_archive_no must run inside the create's transaction")
+        raise RuntimeError("archive numbers must be taken inside the create's transaction")
+    if count <= 0:
+        return []
     today = today or timezone.localdate()
     numbering = ArchiveNumbering.objects.select_for_update().order_by("pk").first()
     if numbering is None:  # normally created by the migration
@@ -36,11 +38,21 @@ def next_archive_no(*, today: datetime.date | None = None) -> str:
     period = str(today.year) if "{year" in numbering.pattern else ""
     if numbering.period != period:
         numbering.period, numbering.last_seq = period, 0
-    while True:
-        numbering.last_seq += 1
-        number = format_archive_no(numbering.pattern, year=today.year, seq=numbering.last_seq)
+    numbers: list[str] = []
+    while len(numbers) < count:
+        wanted = count - len(numbers)
+        batch = [
+            format_archive_no(numbering.pattern, year=today.year, seq=numbering.last_seq + i)
+            for i in range(1, wanted + 1)
+        ]
+        numbering.last_seq += wanted
         # A pattern changed back to an earlier one must not hand out a number again.
-        if not Customer.objects.filter(archive_no=number).exists():
-            break
+        taken = set(Customer.objects.filter(archive_no__in=batch).values_list("archive_no", flat=True))
+        numbers += [n for n in batch if n not in taken]
     numbering.save(update_fields=["period", "last_seq", "updated_at"])
-    return number
+    return numbers
+
+
+def next_archive_no(*, today: datetime.date | None = None) -> str:
+    """The next archive number (see `take_archive_numbers`)."""
+    return take_archive_numbers(1, today=today)[0]

@@ -8,7 +8,6 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.core.audit import _json_value
@@ -16,7 +15,6 @@ from kefu.core.models import AuditEvent
 from kefu.customers.io.bulk import Inserter
 from kefu.customers.io.rows import PERSON, ImportRow, row_changes
 from kefu.customers.models import (
-    ArchiveNumbering,
     ClassChange,
     Contact,
     CreditChange,
@@ -25,7 +23,7 @@ from kefu.customers.models import (
     Tag,
     TimelineEntry,
 )
-from kefu.customers.numbering import format_archive_no
+from kefu.customers.numbering import take_archive_numbers
 from kefu.customers.pinyin import name_initials
 from kefu.customers.validation import phone_digits
 
@@ -56,34 +54,6 @@ FIELD_LABELS = {
     "notes": "备注",
     "extra": "自定义字段",
 }
-
-
-def take_archive_numbers(count: int) -> list[str]:
-    """`count` new archive numbers under the numbering row's lock, in one block (the
-    bulk form of `numbering.next_archive_no`): never one already given."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("take_archive_numbers must run inside the import's transaction")
-    if count <= 0:
-        return []
-    today = timezone.localdate()
-    numbering = ArchiveNumbering.objects.select_for_update().order_by("pk").first()
-    if numbering is None:
-        numbering = ArchiveNumbering.objects.create()
-    period = str(today.year) if "{year" in numbering.pattern else ""
-    if numbering.period != period:
-        numbering.period, numbering.last_seq = period, 0
-    numbers: list[str] = []
-    while len(numbers) < count:
-        wanted = count - len(numbers)
-        batch = [
-            format_archive_no(numbering.pattern, year=today.year, seq=numbering.last_seq + i)
-            for i in range(1, wanted + 1)
-        ]
-        numbering.last_seq += wanted
-        taken = set(Customer.objects.filter(archive_no__in=batch).values_list("archive_no", flat=True))
-        numbers += [n for n in batch if n not in taken]
-    numbering.save(update_fields=["period", "last_seq", "updated_at"])
-    return numbers
 
 
 @functools.lru_cache(maxsize=100_000)
