@@ -1,36 +1,82 @@
-"""The customer page: header, contacts, custom fields, timeline, and the forms that act
-on it (class, credit, contacts) plus the audited reveal of phone and ID numbers.
+"""The customer page: header, contacts, custom fields, timeline, lending, points,
+possible duplicates, and the forms that act on it (class, credit, contacts, points,
+merge) plus the audited reveal of phone and ID numbers.
 
 Every button posts to a service; a refusal comes back as a message or a form error,
 never a 500. Contact buttons answer htmx requests with the contacts card alone."""
 
 from __future__ import annotations
 
+import secrets
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from kefu.core import access
-from kefu.core.errors import KefuError, ValidationFailed
-from kefu.core.forms import add_service_error
+from kefu.core.errors import Conflict, KefuError, ValidationFailed
+from kefu.core.forms import StyledForm, add_service_error
 from kefu.core.pagination import keyset_page
-from kefu.core.pii import REVEAL_PERMISSION, mask_phone, may_reveal, reveal
+from kefu.core.pii import REVEAL_PERMISSION, mask_id_number, mask_phone, may_reveal, reveal
 from kefu.core.views.base import get_visible, require_perm
+from kefu.customers.duplicates import find_duplicates
 from kefu.customers.fields import active_fields
 from kefu.customers.forms import ClassChangeForm, ContactForm, CreditChangeForm
 from kefu.customers.models import Customer
-from kefu.customers.selectors import customer_get, timeline_for
+from kefu.customers.selectors import customer_base, customer_get, timeline_for
 from kefu.customers.services import contacts as contact_services
 from kefu.customers.services.contacts import ContactInput
 from kefu.customers.services.customers import customer_change_class, customer_change_credit
+from kefu.customers.services.loans import LEND, VIEW_LOANS, loans_for_customer
+from kefu.customers.services.merge import MERGE, customer_merge
+from kefu.customers.services.points import points_add, points_ledger
 from kefu.customers.views.archive import CHANGE, VIEW, is_htmx
 
 CHANGE_CREDIT = "customers.change_credit"
 TIMELINE_PAGE = 20
+LEDGER_SHOWN = 10
+LOANS_SHOWN = 20
+DUPLICATES_SHOWN = 20
+
+
+class PointsForm(StyledForm):
+    """Add or redeem points by hand. `token` is made when the form is shown and becomes
+    the movement's idempotency key, so submitting the same form twice counts once."""
+
+    delta = forms.IntegerField(
+        label=gettext_lazy("积分变动"),
+        min_value=-1_000_000,
+        max_value=1_000_000,
+        help_text=gettext_lazy("正数为增加，负数为扣减。"),
+    )
+    reason = forms.CharField(label=gettext_lazy("事由"), max_length=200)
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def clean_delta(self):
+        delta = self.cleaned_data["delta"]
+        if delta == 0:
+            raise forms.ValidationError(_("积分变动必须是非零整数。"))
+        return delta
+
+
+class MergeSourceForm(StyledForm):
+    """The archive number of the archive to merge into this one."""
+
+    archive_no = forms.CharField(label=gettext_lazy("被合并的档案编号"), max_length=64)
+
+
+class MergeConfirmForm(forms.Form):
+    source = forms.IntegerField(widget=forms.HiddenInput)
+    survivor_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    source_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
 def _visible(request, pk: int) -> Customer:
@@ -84,8 +130,62 @@ def render_detail(request, customer: Customer, **forms):
         "credit_form": forms.get("credit_form")
         or (CreditChangeForm(initial={"grade": customer.credit_grade_id}, current=customer.credit_grade)),
         "credit_changes": list(customer.credit_changes.select_related("from_grade", "to_grade")[:5]),
+        **_loans_context(request, customer),
+        **_points_context(request, customer, forms.get("points_form")),
+        **_duplicates_context(request, customer),
     }
     return render(request, "customers/archive/detail.html", context)
+
+
+def _loans_context(request, customer: Customer) -> dict:
+    user = request.user
+    if not access.has_perm(user, VIEW_LOANS):
+        return {"show_loans": False}
+    return {
+        "show_loans": True,
+        "loans": list(loans_for_customer(user, customer)[:LOANS_SHOWN]),
+        "today": timezone.localdate(),
+        "can_lend": access.has_perm(user, LEND),
+    }
+
+
+def _points_context(request, customer: Customer, points_form=None) -> dict:
+    can_points = customer.merged_into_id is None and access.can(request.user, CHANGE, customer)
+    if points_form is None and can_points:
+        points_form = PointsForm(initial={"token": secrets.token_urlsafe(24)})
+    return {
+        "ledger": list(points_ledger(request.user, customer)[:LEDGER_SHOWN]),
+        "can_points": can_points,
+        "points_form": points_form,
+    }
+
+
+def _duplicates_context(request, customer: Customer) -> dict:
+    """Live archives that look like this one, among those the user may see."""
+    if customer.merged_into_id is not None:
+        return {"duplicates": [], "can_merge": False}
+    user = request.user
+    found = find_duplicates(
+        name=customer.name,
+        phones=[c.phone for c in customer.contacts.all()],
+        id_number=customer.id_number or "",
+        exclude_pk=customer.pk,
+    )
+    rows = []
+    for other in customer_base(user).filter(pk__in=found.values("pk")).prefetch_related("contacts")[:DUPLICATES_SHOWN]:
+        rows.append(
+            {
+                "customer": other,
+                "phones": [mask_phone(c.phone) for c in other.contacts.all() if c.phone],
+                "id_number": mask_id_number(other.id_number) if other.id_number else "",
+            }
+        )
+    can_merge = access.can(user, MERGE, customer)
+    return {
+        "duplicates": rows,
+        "can_merge": can_merge,
+        "merge_source_form": MergeSourceForm() if can_merge else None,
+    }
 
 
 @require_perm(VIEW)
@@ -315,3 +415,135 @@ def reveal_id_number(request, pk: int):
     except KefuError:
         raise PermissionDenied
     return _revealed(request, value, "revealed-id-number")
+
+
+# --- points -------------------------------------------------------------------------
+
+
+def _live(request, perm: str, pk: int) -> Customer:
+    return get_visible(Customer.objects.filter(merged_into__isnull=True), request.user, perm, pk=pk)
+
+
+@require_perm(CHANGE)
+@require_POST
+def customer_points_add(request, pk: int):
+    """Points by hand. The key comes from the form's one-time token: a second submit of
+    the same form finds the first movement and changes nothing."""
+    customer = _live(request, CHANGE, pk)
+    form = PointsForm(request.POST)
+    if not form.is_valid():
+        return render_detail(request, _visible(request, pk), points_form=form)
+    data = form.cleaned_data
+    try:
+        entry = points_add(
+            actor=request.user,
+            customer=customer,
+            delta=data["delta"],
+            reason=data["reason"],
+            key=f"web:{customer.pk}:{data['token']}",
+        )
+    except KefuError as err:
+        add_service_error(form, err)
+        return render_detail(request, _visible(request, pk), points_form=form)
+    messages.success(request, _("积分已记录，当前余额 %(balance)s。") % {"balance": entry.balance_after})
+    return redirect("customers:detail", pk=customer.pk)
+
+
+# --- merge --------------------------------------------------------------------------
+
+
+def _merge_summary(customer: Customer) -> dict:
+    """What an archive brings into a merge, as shown on the confirmation page."""
+    contacts = list(customer.contacts.all())
+    return {
+        "customer": customer,
+        "phones": [mask_phone(c.phone) for c in contacts if c.phone],
+        "id_number": mask_id_number(customer.id_number) if customer.id_number else "",
+        "contacts": len(contacts),
+        "timeline": customer.timeline.count(),
+        "points": customer.points_balance,
+        "points_entries": customer.points_entries.count(),
+        "loans": customer.loans.count(),
+    }
+
+
+def _merge_url(survivor: Customer, source: Customer | None = None) -> str:
+    url = reverse("customers:merge", args=[survivor.pk])
+    return f"{url}?source={source.pk}" if source is not None else url
+
+
+@require_perm(MERGE)
+def customer_merge_view(request, pk: int):
+    """合并档案 into this one. GET without a source: type the other archive's number;
+    GET `?source=<pk>`: both archives side by side with what will move, and the confirm
+    button; POST: the merge, with both versions as shown."""
+    survivor = _live(request, MERGE, pk)
+    if request.method == "POST":
+        return _merge_post(request, survivor)
+
+    number_form = MergeSourceForm(request.GET if "archive_no" in request.GET else None)
+    source = None
+    source_id = request.GET.get("source", "")
+    if source_id:
+        if not source_id.isdigit():
+            raise Http404
+        source = _live(request, MERGE, int(source_id))
+    elif number_form.is_bound and number_form.is_valid():
+        found = (
+            access.restrict(Customer.objects.filter(merged_into__isnull=True), request.user, MERGE)
+            .filter(archive_no=number_form.cleaned_data["archive_no"].strip())
+            .first()
+        )
+        if found is None:
+            number_form.add_error("archive_no", _("找不到该档案编号，或该档案不在您的可见范围内。"))
+        elif found.pk == survivor.pk:
+            number_form.add_error("archive_no", _("不能将档案与自身合并。"))
+        else:
+            return redirect(_merge_url(survivor, found))
+    if source is not None and source.pk == survivor.pk:
+        messages.error(request, _("不能将档案与自身合并。"))
+        return redirect("customers:detail", pk=survivor.pk)
+
+    context = {
+        "customer": survivor,
+        "number_form": number_form if number_form.is_bound else MergeSourceForm(),
+        "source": source,
+    }
+    if source is not None:
+        context.update(
+            keep=_merge_summary(survivor),
+            gone=_merge_summary(source),
+            confirm_form=MergeConfirmForm(
+                initial={"source": source.pk, "survivor_version": survivor.version, "source_version": source.version}
+            ),
+        )
+    return render(request, "customers/archive/merge.html", context)
+
+
+def _merge_post(request, survivor: Customer):
+    form = MergeConfirmForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("合并请求不完整，请重新确认。"))
+        return redirect("customers:merge", pk=survivor.pk)
+    data = form.cleaned_data
+    # A source merged meanwhile is still found, so the service's refusal is shown.
+    source = get_visible(Customer.objects.all(), request.user, MERGE, pk=data["source"])
+    try:
+        customer_merge(
+            actor=request.user,
+            survivor=survivor,
+            source=source,
+            expected_versions=(data["survivor_version"], data["source_version"]),
+        )
+    except Conflict as err:
+        # Stale versions or a refused move: the page again with what is stored now.
+        messages.error(request, err.message)
+        return redirect(_merge_url(survivor, source))
+    except KefuError as err:
+        messages.error(request, err.message)
+        return redirect("customers:detail", pk=survivor.pk)
+    messages.success(
+        request,
+        _("已将档案 %(no)s（%(name)s）合并到本档案。") % {"no": source.archive_no, "name": source.name},
+    )
+    return redirect("customers:detail", pk=survivor.pk)
