@@ -74,6 +74,44 @@ def audit_record(
     )
 
 
+def audit_record_many(
+    *,
+    code: str,
+    objects: Iterable[models.Model],
+    actor=None,
+    changes: Mapping[Any, Mapping[str, tuple[Any, Any] | list[Any]]] | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> list[AuditEvent]:
+    """One event per object in a single INSERT, filled as `audit_record` fills them (for
+    bulk actions); `changes` maps each object's pk to its field changes."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_record_many must be called inside the service's transaction")
+    ctx = context.current()
+    if actor is None:
+        actor = ctx.user
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    actor_repr = str(actor) if actor is not None else _("系统")
+    shared_data = _json_value(dict(data or {}))
+    return AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=actor,
+                actor_repr=actor_repr,
+                code=code,
+                object_type=object_label(obj),
+                object_id=str(obj.pk),
+                object_repr=str(obj)[:200],
+                changes={k: [_json_value(v[0]), _json_value(v[1])] for k, v in (changes or {}).get(obj.pk, {}).items()},
+                data=shared_data,
+                ip=ctx.ip,
+                request_id=ctx.request_id,
+            )
+            for obj in objects
+        ]
+    )
+
+
 def field_changes(instance: models.Model, values: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     """The (before, after) of each field in `values` that differs from `instance`."""
     changes = {}

@@ -15,9 +15,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.core import access, context
+from kefu.core import access
+from kefu.core.audit import audit_record_many
 from kefu.core.errors import ValidationFailed
-from kefu.core.models import AuditEvent
 from kefu.customers.models import ClassChange, Customer, CustomerClass, Tag, TimelineEntry
 from kefu.customers.services.common import CHANGE, ensure_in_scope
 from kefu.customers.services.customers import tags_by_name
@@ -56,32 +56,6 @@ def _clean_ids(customer_ids: Iterable[Any]) -> list[int]:
 
 def _clean_tag_names(names: Iterable[str]) -> list[str]:
     return sorted({n.strip() for n in names if n and n.strip()})
-
-
-def bulk_audit_events(*, actor, customers: Iterable[Customer], changes: dict[int, dict], data: dict) -> None:
-    """One audit event per customer in a single INSERT, filled the way `audit_record`
-    fills them (actor, object, request context). Values must already be JSON-ready."""
-    ctx = context.current()
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
-    actor_repr = str(actor) if actor is not None else _("系统")
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                actor=actor,
-                actor_repr=actor_repr,
-                code=BULK_AUDIT_CODE,
-                object_type=Customer._meta.label_lower,
-                object_id=str(customer.pk),
-                object_repr=str(customer)[:200],
-                changes=changes[customer.pk],
-                data=data,
-                ip=ctx.ip,
-                request_id=ctx.request_id,
-            )
-            for customer in customers
-        ]
-    )
 
 
 def customers_bulk_update(
@@ -194,9 +168,10 @@ def customers_bulk_update(
             return 0
         Customer.objects.filter(pk__in=[c.pk for c in changed]).update(version=F("version") + 1, updated_at=now)
         TimelineEntry.objects.bulk_create(timeline)
-        bulk_audit_events(
+        audit_record_many(
+            code=BULK_AUDIT_CODE,
+            objects=changed,
             actor=actor,
-            customers=changed,
             changes=changes,
             data={"bulk": str(uuid.uuid4()), "count": len(changed), "reason": reason},
         )
