@@ -1,16 +1,13 @@
-"""URLs of the archive settings and the lending log (under kefu.customers.urls at
-/customers/settings/, namespace "customers")."""
+"""URLs of the archive settings (under kefu.customers.urls at /customers/settings/,
+namespace "customers")."""
 
 from django.urls import path
 
-from kefu.customers.views import loans, settings
+from kefu.customers.views import settings
 
 urlpatterns = [
     path("", settings.settings_index, name="settings"),
     path("numbering/", settings.numbering_edit, name="settings_numbering"),
-    path("loans/", loans.loans, name="loans"),
-    path("loans/new/", loans.loan_create, name="loan_create"),
-    path("loans/<int:pk>/return/", loans.loan_return, name="loan_return"),
     path("<slug:kind>/new/", settings.settings_create, name="settings_create"),
     path("<slug:kind>/<int:pk>/edit/", settings.settings_edit, name="settings_edit"),
     path("<slug:kind>/<int:pk>/deactivate/", settings.settings_deactivate, name="settings_deactivate"),
