@@ -221,3 +221,18 @@ def test_an_old_archive_number_finds_the_survivor_after_a_merge(boss):
 def test_an_id_number_with_a_retired_district_code_is_refused_not_a_crash(boss):
     with pytest.raises(ValidationFailed, match="身份证号码无效"):
         customer_create(actor=boss, data=CustomerInput(name="张三", id_number="510109199001011234"))
+
+
+def test_short_queries_use_the_trigram_index_not_a_scan(boss):
+    """1–2 characters are matched as sentinel-wrapped tokens, long enough for the index."""
+    from django.db import connection
+
+    make_customer(boss, name="张三", phone="13812345678")
+    sql = str(customer_list(user=boss, filters=CustomerFilters(q="张")).query)
+    if connection.vendor == "sqlite":
+        assert "MATCH" in sql
+    else:
+        assert "\x1f张\x1f" in sql or "%\x1f" in sql or "LIKE" in sql
+    assert search(boss, "三") == {"张三"}
+    assert search(boss, "13") == set()  # phones need 4+ digits
+    assert search(boss, "z") == {"张三"}

@@ -25,6 +25,7 @@ from kefu.customers.models import (
 )
 from kefu.customers.numbering import take_archive_numbers
 from kefu.customers.pinyin import name_initials
+from kefu.customers.search import build_search_text
 from kefu.customers.validation import phone_digits
 
 if TYPE_CHECKING:
@@ -65,12 +66,13 @@ def cached_initials(name: str, person: bool) -> tuple[str, ...]:
 def search_text(
     name: str, person: bool, archive_no: str, phones: list[str], former_numbers: list[str] = ()
 ) -> tuple[str, str]:
-    """(name_initials, search_text) as `refresh_search_text` / `build_search_text` make
-    them (a test holds the two together), with the initials cached."""
+    """(name_initials, search_text) as `refresh_search_text` makes them, with the
+    initials cached (names repeat a lot in a large file)."""
     initials = cached_initials(name, person)
-    parts = [name.lower(), *initials, archive_no.lower(), *(n.lower() for n in former_numbers)]
-    parts += [phone_digits(x) for x in phones if x]
-    return " ".join(initials)[:200], " ".join(p for p in parts if p)
+    text = build_search_text(
+        name=name, person=person, archive_no=archive_no, phones=phones, former_numbers=former_numbers, initials=initials
+    )
+    return " ".join(initials)[:200], text
 
 
 def ensure_tags(rows: list[ImportRow]) -> dict[str, int]:
