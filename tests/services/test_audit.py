@@ -104,14 +104,17 @@ def test_foreign_key_changes_are_recorded_by_id(make_user):
 def test_audit_record_many_writes_one_event_per_object_in_one_insert(make_user, django_assert_num_queries):
     actor = make_user("manager")
     first, second = DepartmentFactory(), DepartmentFactory()
-    with context.acting_as(user=actor, request_id="bulk-1", ip="10.0.0.9"), transaction.atomic():
-        with django_assert_num_queries(1):
-            audit_record_many(
-                code="department.bulk_updated",
-                objects=[first, second],
-                changes={first.pk: {"name": ("甲", "乙")}},
-                data={"count": 2},
-            )
+    with (
+        context.acting_as(user=actor, request_id="bulk-1", ip="10.0.0.9"),
+        transaction.atomic(),
+        django_assert_num_queries(1),
+    ):
+        audit_record_many(
+            code="department.bulk_updated",
+            objects=[first, second],
+            changes={first.pk: {"name": ("甲", "乙")}},
+            data={"count": 2},
+        )
     events = {e.object_id: e for e in AuditEvent.objects.filter(code="department.bulk_updated")}
     assert set(events) == {str(first.pk), str(second.pk)}
     assert events[str(first.pk)].changes == {"name": ["甲", "乙"]} and events[str(second.pk)].changes == {}
