@@ -229,10 +229,9 @@ def test_short_queries_use_the_trigram_index_not_a_scan(boss):
 
     make_customer(boss, name="张三", phone="13812345678")
     sql = str(customer_list(user=boss, filters=CustomerFilters(q="张")).query)
+    assert "\x1f张\x1f" in sql  # the sentinel-wrapped token, not a bare '%张%' scan
     if connection.vendor == "sqlite":
         assert "MATCH" in sql
-    else:
-        assert "\x1f张\x1f" in sql or "%\x1f" in sql or "LIKE" in sql
     assert search(boss, "三") == {"张三"}
     assert search(boss, "13") == set()  # phones need 4+ digits
     assert search(boss, "z") == {"张三"}
