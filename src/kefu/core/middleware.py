@@ -69,3 +69,24 @@ class LanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         response.headers["Vary"] = ", ".join(filter(None, [response.headers.get("Vary"), "Cookie"]))
         return response
+
+
+class ServiceErrorMiddleware:
+    """A service refusal that an HTML view did not handle itself (a bad cursor, a stale
+    version…) becomes a page with its Chinese message and its 4xx status, never a 500.
+    The API answers these in JSON through its own handlers before this is reached."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.shortcuts import render
+
+        from kefu.core.errors import KefuError
+
+        if not isinstance(exception, KefuError):
+            return None
+        return render(request, "error.html", {"message": exception.message}, status=exception.status)

@@ -57,7 +57,9 @@ def build_search_text(
 
 
 def normalise_query(query: str) -> str:
-    query = " ".join((query or "").split()).lower().replace(SHORT_MARK, "")
+    # Control characters (NUL breaks both databases' string literals, SHORT_MARK is ours) go.
+    query = "".join(ch for ch in (query or "") if ch.isprintable() or ch.isspace())
+    query = " ".join(query.split()).lower()
     # A phone typed with separators (138-1234-5678) searches by its digits.
     if re.fullmatch(r"[\d\s()+-]{4,}", query):
         query = re.sub(r"\D", "", query)
