@@ -59,3 +59,12 @@ def manager(make_user):
 def manager_client(client, manager):
     client.force_login(manager)
     return client
+
+
+@pytest.fixture
+def ticket_world(roles, make_user):
+    """The ticket configuration, regions, departments and one user per role (see
+    tests/factories_tickets.py)."""
+    from tests.factories_tickets import build_ticket_world
+
+    return build_ticket_world(make_user)

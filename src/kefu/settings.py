@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "kefu.core",
     "kefu.notify",
     "kefu.customers",
+    "kefu.tickets",
     "kefu.profiles",
 ]
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("notify/", include("kefu.notify.urls")),
     path("customers/", include("kefu.customers.urls")),
+    path("tickets/", include("kefu.tickets.urls")),
     path("", include("kefu.core.urls")),
 ]
 

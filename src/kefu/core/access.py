@@ -13,6 +13,7 @@ Selectors call `restrict(queryset, user, perm)`; views and endpoints call
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,15 +33,17 @@ OBJECT_RULES = rules.RuleSet()
 @dataclass(frozen=True)
 class ScopeFields:
     """Which lookups on a model say where a row belongs. A model without any is not
-    scoped: a permission alone grants all of it."""
+    scoped: a permission alone grants all of it. `reach(user)` adds rows reached another
+    way (a ticket is also visible to the departments it was routed to)."""
 
     region: str | None = None
     department: str | None = None
     owner: str | None = None
+    reach: Callable[[User], Q] | None = None
 
     @property
     def scoped(self) -> bool:
-        return bool(self.region or self.department or self.owner)
+        return bool(self.region or self.department or self.owner or self.reach)
 
 
 def sees_everything(user: User) -> bool:
@@ -83,6 +86,8 @@ def scope_q(user: User, fields: ScopeFields) -> Q:
         q |= Q(**{f"{fields.department}__in": user_department_ids(user)})
     if fields.owner:
         q |= Q(**{fields.owner: user.pk})
+    if fields.reach:
+        q |= fields.reach(user)
     return q
 
 

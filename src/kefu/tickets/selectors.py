@@ -1,0 +1,202 @@
+"""Reads of tickets, scoped: the same selector feeds the HTML queues, the API list,
+the counters and the Excel export, so no side door shows more than the detail page."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from kefu.core import access
+from kefu.core.errors import NotFound
+from kefu.tickets.choices import (
+    ACTIVE_ROUTING_STATUSES,
+    DONE_STATUSES,
+    OPEN_STATUSES,
+    RefundStatus,
+    SlaState,
+    TicketStatus,
+)
+from kefu.tickets.models import RefundRequest, Ticket, TicketEvent, TicketRouting
+
+VIEW = "tickets.view_ticket"
+
+SORTS: dict[str, tuple[str, ...]] = {
+    "due": ("resolve_due_at", "id"),
+    "-due": ("-resolve_due_at", "-id"),
+    "-id": ("-id",),
+    "id": ("id",),
+    "-updated_at": ("-updated_at", "-id"),
+}
+DEFAULT_SORT = "-id"
+
+# The queues of the ticket desk (PRODUCT.md / issue 4 "Working with it").
+QUEUES = (
+    "all",
+    "mine",
+    "department",
+    "unrouted",
+    "due_soon",
+    "overdue",
+    "escalated",
+    "awaiting_approval",
+    "awaiting_confirmation",
+    "important",
+    "open",
+)
+
+
+@dataclass
+class TicketFilters:
+    queue: str = "all"
+    q: str = ""
+    kind: list[int] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+    category: list[int] = field(default_factory=list)
+    severity: list[str] = field(default_factory=list)
+    department: list[int] = field(default_factory=list)
+    region: list[int] = field(default_factory=list)
+    channel: list[str] = field(default_factory=list)
+    sla_state: list[str] = field(default_factory=list)
+    assignee: list[int] = field(default_factory=list)
+    customer: int | None = None
+    created_from: datetime.date | None = None
+    created_to: datetime.date | None = None
+    important: bool | None = None
+
+
+def ticket_base(user) -> QuerySet[Ticket]:
+    """Every ticket `user` may see: by region or as assignee at the service desk, by
+    routing for a department (see Ticket.scope_fields)."""
+    return access.restrict(Ticket.objects.all(), user, VIEW)
+
+
+def _routed_to(department_ids, *, live_only: bool = False) -> Q:
+    routings = TicketRouting.objects.filter(department_id__in=department_ids)
+    routings = (
+        routings.filter(status__in=ACTIVE_ROUTING_STATUSES) if live_only else routings.exclude(status="cancelled")
+    )
+    return Q(pk__in=routings.values("ticket_id"))
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def _queue(qs: QuerySet[Ticket], user, queue: str) -> QuerySet[Ticket]:
+    if queue == "mine":
+        return qs.filter(assignee=user, status__in=(*OPEN_STATUSES, *DONE_STATUSES))
+    if queue == "department":
+        return qs.filter(_routed_to(access.user_department_ids(user), live_only=True), status__in=OPEN_STATUSES)
+    if queue == "unrouted":
+        return qs.filter(status=TicketStatus.REGISTERED)
+    if queue == "due_soon":
+        return qs.filter(status__in=OPEN_STATUSES, sla_state=SlaState.WARNING)
+    if queue == "overdue":
+        return qs.filter(status__in=OPEN_STATUSES, sla_state=SlaState.BREACHED)
+    if queue == "escalated":
+        return qs.filter(status__in=OPEN_STATUSES, escalation_level__gt=0)
+    if queue == "awaiting_approval":
+        pending = RefundRequest.objects.filter(ticket=OuterRef("pk"), status=RefundStatus.PENDING)
+        return qs.filter(Exists(pending))
+    if queue == "awaiting_confirmation":
+        return qs.filter(status=TicketStatus.RESOLVED)
+    if queue == "important":
+        return qs.filter(is_important=True)
+    if queue == "open":
+        return qs.filter(status__in=OPEN_STATUSES)
+    return qs
+
+
+def ticket_list(*, user, filters: TicketFilters | None = None) -> QuerySet[Ticket]:
+    f = filters or TicketFilters()
+    qs = _queue(ticket_base(user), user, f.queue)
+    if f.q:
+        term = f.q.strip()
+        qs = qs.filter(Q(number=term.upper()) | Q(title__contains=term) | Q(customer__name=term))
+    if f.kind:
+        qs = qs.filter(kind__in=f.kind)
+    if f.status:
+        qs = qs.filter(status__in=f.status)
+    if f.category:
+        qs = qs.filter(category__in=f.category)
+    if f.severity:
+        qs = qs.filter(severity__in=f.severity)
+    if f.department:
+        qs = qs.filter(_routed_to(f.department))
+    if f.region:
+        qs = qs.filter(region__in=f.region)
+    if f.channel:
+        qs = qs.filter(channel__in=f.channel)
+    if f.sla_state:
+        qs = qs.filter(sla_state__in=f.sla_state)
+    if f.assignee:
+        qs = qs.filter(assignee__in=f.assignee)
+    if f.customer:
+        qs = qs.filter(customer_id=f.customer)
+    if f.created_from:
+        qs = qs.filter(created_at__gte=_day_start(f.created_from))
+    if f.created_to:
+        qs = qs.filter(created_at__lt=_day_start(f.created_to + datetime.timedelta(days=1)))
+    if f.important is not None:
+        qs = qs.filter(is_important=f.important)
+    return qs
+
+
+def with_list_related(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """What a list row shows, fetched with the page (no per-row queries)."""
+    return qs.select_related("kind", "customer", "category", "assignee", "region")
+
+
+def ticket_get(*, user, pk) -> Ticket:
+    """The ticket if `user` may see it; otherwise not found (its existence is not
+    revealed)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound("工单不存在或不在您的可见范围内。") from None
+    ticket = (
+        ticket_base(user)
+        .select_related("kind", "customer", "contact", "category", "assignee", "region", "created_by", "sla_policy")
+        .filter(pk=pk)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound("工单不存在或不在您的可见范围内。")
+    return ticket
+
+
+def ticket_by_number(*, user, number: str) -> Ticket:
+    ticket = ticket_base(user).filter(number=(number or "").strip().upper()).first()
+    if ticket is None:
+        raise NotFound("工单不存在或不在您的可见范围内。")
+    return ticket
+
+
+def events_for(ticket: Ticket) -> QuerySet[TicketEvent]:
+    return ticket.events.select_related("actor", "routing__department").order_by("at", "id")
+
+
+def routings_for(ticket: Ticket) -> QuerySet[TicketRouting]:
+    return ticket.routings.select_related("department", "accepted_by", "replied_by", "routed_by").order_by("id")
+
+
+def routing_get(*, user, pk) -> TicketRouting:
+    """A slip, if its ticket is visible to `user`."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound("告知单不存在。") from None
+    routing = TicketRouting.objects.select_related("ticket", "department").filter(pk=pk).first()
+    if routing is None or not access.can(user, VIEW, routing.ticket):
+        raise NotFound("告知单不存在。")
+    return routing
+
+
+def open_tickets_of_customer(*, user, customer_id: int) -> QuerySet[Ticket]:
+    """For the call screen: the caller's tickets still being worked on."""
+    return with_list_related(
+        ticket_base(user).filter(customer_id=customer_id, status__in=(*OPEN_STATUSES, *DONE_STATUSES))
+    ).order_by("-id")
