@@ -27,6 +27,7 @@ def category(name: str) -> TicketCategory:
 def make_ticket(actor, *, customer=None, kind_code: str = "complaint", **fields):
     """A ticket registered through the service; a customer is made when the kind needs one."""
     k = kind(kind_code)
+    now = fields.pop("now", None)
     if customer is None and k.requires_customer:
         customer = make_customer(actor, name=fields.pop("customer_name", "张三"), region=fields.pop("region", None))
     data = TicketInput(
@@ -36,7 +37,7 @@ def make_ticket(actor, *, customer=None, kind_code: str = "complaint", **fields)
         customer=customer,
         **fields,
     )
-    return ticket_create(actor=actor, data=data, now=fields.get("now"))
+    return ticket_create(actor=actor, data=data, now=now)
 
 
 def build_ticket_world(make_user) -> dict:

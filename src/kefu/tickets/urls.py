@@ -1,4 +1,7 @@
-from django.urls import path
+"""/tickets/…: every ticket page lives in the `tickets` namespace; each part of the
+desk keeps its own patterns module."""
+
+from django.urls import include, path
 
 from kefu.tickets.views.detail import ticket_detail
 
@@ -6,4 +9,8 @@ app_name = "tickets"
 
 urlpatterns = [
     path("<int:pk>/", ticket_detail, name="detail"),
+    path("", include("kefu.tickets.urls_desk")),
+    path("", include("kefu.tickets.urls_detail")),
+    path("", include("kefu.tickets.urls_files")),
+    path("settings/", include("kefu.tickets.urls_settings")),
 ]

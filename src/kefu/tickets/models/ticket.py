@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kefu.core.access import ScopeFields, user_department_ids
@@ -41,6 +42,9 @@ class Ticket(VersionedModel):
     then). Status moves only through the services in `tickets.services.flow`."""
 
     number = models.CharField(_("工单编号"), max_length=32, unique=True)
+    # Not auto_now_add: a ticket taken on paper or by an agency is registered with the
+    # time of the call (and the demo/benchmarks create a past year).
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now, editable=False)
     kind = models.ForeignKey("tickets.TicketKind", verbose_name=_("工单类型"), on_delete=models.PROTECT)
     status = models.CharField(_("状态"), max_length=16, choices=TicketStatus.choices, default=TicketStatus.REGISTERED)
     customer = models.ForeignKey(

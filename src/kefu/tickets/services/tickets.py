@@ -135,6 +135,7 @@ def ticket_create(*, actor, data: TicketInput, now: datetime.datetime | None = N
         policy = sla.match_policy(kind_id=kind.pk, severity=data.severity, category=data.category)
         ticket = Ticket(
             number=next_ticket_number(kind.prefix, day=timezone.localdate(now)),
+            created_at=now,
             kind=kind,
             customer=data.customer,
             contact=data.contact,

@@ -1,0 +1,3 @@
+"""URL patterns included by tickets/urls.py (namespace `tickets`)."""
+
+urlpatterns: list = []
