@@ -24,8 +24,8 @@ def run_resolved_hooks(ticket, actor) -> None:
 def register() -> None:
     from kefu.core.roles import register_role_permissions
     from kefu.core.services.approvals import register_approval_handler
-    from kefu.tickets import menu
     from kefu.profiles.services import register_profile_step
+    from kefu.tickets import menu
     from kefu.tickets.profile_step import load_tickets_profile
     from kefu.tickets.services import discipline, refunds
 
