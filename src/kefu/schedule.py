@@ -34,3 +34,13 @@ def idempotency_purge():
 
     with acting_as(request_id="job:idempotency_purge"):
         purge()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def ticket_supervision():
+    """Every five minutes: mark overdue tickets, warn before deadlines, escalate after them
+    (exactly once per ticket, cycle and level; see tickets/services/escalation.py)."""
+    from kefu.tickets.services.escalation import supervision_run
+
+    with acting_as(request_id="job:ticket_supervision"):
+        supervision_run()

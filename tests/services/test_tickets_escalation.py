@@ -138,3 +138,16 @@ def test_extension_granted_moves_slip_and_ticket_deadline(ticket_world):
     ticket.refresh_from_db()
     assert routing.due_at == until and ticket.resolve_due_at == until
     assert Notification.objects.filter(recipient=w["engineer"], title__startswith="延期已批准").count() == 1
+
+
+def test_periodic_job_runs_the_supervision(ticket_world):
+    from huey.contrib.djhuey import HUEY
+
+    from kefu import schedule
+
+    w = ticket_world
+    ticket, _now = _overdue(w)
+    assert any(task.__name__ == "ticket_supervision" for task in HUEY._registry._periodic_tasks)
+    schedule.ticket_supervision.call_local()
+    ticket.refresh_from_db()
+    assert ticket.escalation_level == 1 and ticket.sla_state == SlaState.BREACHED
