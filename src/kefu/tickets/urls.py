@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("kefu.tickets.urls_desk")),
     path("", include("kefu.tickets.urls_detail")),
     path("", include("kefu.tickets.urls_files")),
+    path("", include("kefu.tickets.urls_discipline")),
     path("settings/", include("kefu.tickets.urls_settings")),
 ]

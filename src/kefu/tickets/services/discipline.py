@@ -38,11 +38,13 @@ def _month_range(month: datetime.date) -> tuple[datetime.datetime, datetime.date
     )
 
 
-def complaints_against(month: datetime.date) -> QuerySet:
-    """Complaints against each staff member registered in `month` ({against_staff, n})."""
+def complaints_against(month: datetime.date, *, tickets: QuerySet[Ticket] | None = None) -> QuerySet:
+    """Complaints against each staff member registered in `month` ({against_staff, n}),
+    among `tickets` (the viewer's scoped selector; all tickets for the rule itself)."""
     start, end = _month_range(month)
+    base = Ticket.objects.all() if tickets is None else tickets
     return (
-        Ticket.objects.filter(
+        base.filter(
             against_staff__isnull=False, kind__counts_against_staff=True, created_at__gte=start, created_at__lt=end
         )
         .exclude(status__in=NOT_COUNTED)
