@@ -212,3 +212,33 @@ def test_department_staff_cannot_route_or_resolve(ticket_world):
     _route(w, ticket, "engineering")
     with pytest.raises(AccessDenied):
         flow.ticket_resolve(actor=w["engineer"], ticket=ticket, resolution="x")
+
+
+def test_merge_carries_into_the_original_and_duplicate_just_points(ticket_world):
+    w = ticket_world
+    original = make_ticket(w["agent"], region=w["north"])
+    twin = make_ticket(w["agent"], region=w["north"], customer=original.customer, description="同一处漏水，再次来电")
+    other = make_ticket(w["agent"], region=w["north"], customer_name="李四")
+    merged = flow.ticket_mark_duplicate(actor=w["agent"], ticket=twin, original=original, merge=True)
+    assert merged.status == TicketStatus.MERGED and merged.merged_into == original
+    assert original.related.filter(pk=twin.pk).exists()
+    assert original.events.filter(code="ticket.merged_in", note__contains="再次来电").exists()
+    with pytest.raises(ValidationFailed):
+        flow.ticket_mark_duplicate(actor=w["agent"], ticket=other, original=original, merge=True)
+    dup = flow.ticket_mark_duplicate(actor=w["agent"], ticket=other, original=original)
+    assert dup.status == TicketStatus.DUPLICATE
+    with pytest.raises(InvalidState):
+        flow.ticket_route(actor=w["agent"], ticket=dup, departments=[w["engineering"]])
+
+
+def test_customer_merge_moves_the_tickets(ticket_world):
+    from kefu.customers.services.merge import customer_merge
+
+    w = ticket_world
+    ticket = make_ticket(w["agent"], region=w["north"])
+    survivor = ticket.customer
+    duplicate_archive = make_ticket(w["agent"], region=w["north"], customer_name="张三丰").customer
+    moved = Ticket.objects.get(customer=duplicate_archive)
+    customer_merge(actor=w["manager"], survivor=survivor, source=duplicate_archive)
+    moved.refresh_from_db()
+    assert moved.customer == survivor

@@ -524,9 +524,11 @@ def ticket_mark_duplicate(*, actor, ticket: Ticket, original: Ticket, merge: boo
         ("merge", S.MERGED, "ticket.merged") if merge else ("duplicate", S.DUPLICATE, "ticket.duplicate")
     )
     title = (_("并入工单 %(no)s") if merge else _("与工单 %(no)s 重复")) % {"no": original.number}
-    result = _end(actor, ticket, action=action, status=status, code=code, title=title, note="", merged_into=original)
-    if merge:
-        with transaction.atomic():
+    with transaction.atomic():
+        result = _end(
+            actor, ticket, action=action, status=status, code=code, title=title, note="", merged_into=original
+        )
+        if merge:
             target = lock_ticket(original)
             target.related.add(result)
             # Attachments follow the content into the ticket that goes on.
