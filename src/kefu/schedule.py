@@ -44,3 +44,13 @@ def ticket_supervision():
 
     with acting_as(request_id="job:ticket_supervision"):
         supervision_run()
+
+
+@db_periodic_task(crontab(hour="2", minute="23"))
+def visit_planning():
+    """Daily: plan this and next month's cadence visits, coming birthdays and project
+    stages; cancel what no longer applies (idempotent, see visits/services/planning.py)."""
+    from kefu.visits.services.planning import plan_all
+
+    with acting_as(request_id="job:visit_planning"):
+        plan_all()

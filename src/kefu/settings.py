@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "kefu.notify",
     "kefu.customers",
     "kefu.tickets",
+    "kefu.visits",
     "kefu.profiles",
 ]
 

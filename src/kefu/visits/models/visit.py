@@ -1,0 +1,131 @@
+"""One return visit (回访) of one customer: planned by a rule, a campaign or by hand,
+worked by an agent or account manager, its answers kept with the questionnaire version
+they answered."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kefu.core.access import ScopeFields, user_region_ids
+from kefu.core.models.base import VersionedModel
+from kefu.visits.choices import Outcome, VisitChannel, VisitStatus
+
+USER = settings.AUTH_USER_MODEL
+VIEW_REGION = "visits.view_region_visits"
+
+
+def _region_for_those_allowed(user) -> Q:
+    # An agent sees only their own list; supervisors and account managers see their
+    # region's visits (issue 5: "an agent sees only their list; an account manager
+    # their region").
+    if not user.has_perm(VIEW_REGION):
+        return Q(pk__in=[])
+    return Q(region_id__in=user_region_ids(user))
+
+
+class Visit(VersionedModel):
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="visits"
+    )
+    rule = models.ForeignKey(
+        "visits.VisitRule",
+        verbose_name=_("回访规则"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="visits",
+    )
+    campaign = models.ForeignKey(
+        "visits.Campaign",
+        verbose_name=_("回访活动"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="visits",
+    )
+    # What the visit is about: the ticket to confirm, or the event that caused it.
+    ticket = models.ForeignKey(
+        "tickets.Ticket", verbose_name=_("工单"), null=True, blank=True, on_delete=models.PROTECT, related_name="visits"
+    )
+    # The period or event occurrence it covers, e.g. "2026-11#2", "ticket:17:c1",
+    # "service:2026-11-02:+7"; unique per rule and customer, so planning twice plans once.
+    period_key = models.CharField(max_length=60)
+    visit_type = models.CharField(_("回访类型"), max_length=40)
+    due_date = models.DateField(_("计划日期"))
+    call_back_at = models.DateTimeField(_("约定回拨时间"), null=True, blank=True)
+    assignee = models.ForeignKey(
+        USER, verbose_name=_("回访人"), null=True, blank=True, on_delete=models.PROTECT, related_name="visits"
+    )
+    team = models.ForeignKey(
+        "core.Department", verbose_name=_("班组"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    region = models.ForeignKey(
+        "core.Region", verbose_name=_("片区"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("状态"), max_length=16, choices=VisitStatus.choices, default=VisitStatus.PLANNED)
+    channel = models.CharField(_("回访方式"), max_length=16, choices=VisitChannel.choices, default=VisitChannel.PHONE)
+    attempts = models.PositiveSmallIntegerField(_("拨打次数"), default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=3)
+    retry_working_days = models.PositiveSmallIntegerField(default=1)
+    outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices, blank=True)
+    questionnaire_version = models.ForeignKey(
+        "visits.QuestionnaireVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answers = models.JSONField(_("答卷"), default=dict, blank=True)
+    # Read off the answers for statistics (the first 1–5 score and NPS question).
+    satisfaction = models.PositiveSmallIntegerField(
+        _("满意度"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    nps = models.PositiveSmallIntegerField(_("推荐度"), null=True, blank=True, validators=[MaxValueValidator(10)])
+    notes = models.TextField(_("回访记录"), blank=True)
+    next_action = models.CharField(_("后续安排"), max_length=200, blank=True)
+    # The clinic funnel (seed 004): visits → arrivals (到院) → deals (成交).
+    arrived = models.BooleanField(_("已到院/到店"), default=False)
+    deal = models.BooleanField(_("已成交"), default=False)
+    deal_amount = models.DecimalField(_("成交金额"), max_digits=12, decimal_places=2, null=True, blank=True)
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    done_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_ticket = models.ForeignKey(
+        "tickets.Ticket",
+        verbose_name=_("由回访创建的工单"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    scope_fields = ScopeFields(owner="assignee", reach=_region_for_those_allowed)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        verbose_name = _("回访")
+        verbose_name_plural = _("回访")
+        permissions = [
+            ("view_region_visits", _("查看本片区全部回访")),
+            ("record_visit", _("记录回访结果")),
+            ("reassign_visit", _("改派回访")),
+            ("export_visit", _("导出回访记录")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "customer", "period_key"],
+                condition=Q(rule__isnull=False),
+                name="visits_once_per_rule_period",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "customer"], condition=Q(campaign__isnull=False), name="visits_once_per_campaign"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["assignee", "status", "due_date", "id"]),
+            models.Index(fields=["region", "status", "due_date", "id"]),
+            models.Index(fields=["status", "due_date", "id"]),
+            models.Index(fields=["customer", "done_at"]),
+            models.Index(fields=["done_at"]),
+            models.Index(fields=["rule", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit_type} {self.due_date:%Y-%m-%d}"
