@@ -54,3 +54,23 @@ def visit_planning():
 
     with acting_as(request_id="job:visit_planning"):
         plan_all()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def customer_imports_tidy():
+    """Import jobs left running by a worker that died are failed; uploaded files of
+    finished imports, and of imports abandoned for a day, are deleted."""
+    from kefu.customers.tasks import imports_tidy
+
+    with acting_as(request_id="job:customer_imports_tidy"):
+        imports_tidy()
+
+
+@db_periodic_task(crontab(hour="3", minute="41"))
+def attachment_files_sweep():
+    """Daily: remove attachment files no row refers to (an upload whose transaction
+    rolled back after the file was written), once they are a day old."""
+    from kefu.tickets.services.attachments import attachment_files_sweep as sweep
+
+    with acting_as(request_id="job:attachment_files_sweep"):
+        sweep()

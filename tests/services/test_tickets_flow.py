@@ -242,3 +242,13 @@ def test_customer_merge_moves_the_tickets(ticket_world):
     customer_merge(actor=w["manager"], survivor=survivor, source=duplicate_archive)
     moved.refresh_from_db()
     assert moved.customer == survivor
+
+
+def test_department_staff_with_a_region_still_see_only_their_slips(ticket_world):
+    w = ticket_world
+    w["engineer"].region = w["north"]
+    w["engineer"].save()
+    ticket = make_ticket(w["agent"], region=w["north"])
+    assert not ticket_base(w["engineer"]).filter(pk=ticket.pk).exists()
+    _route(w, ticket, "engineering")
+    assert ticket_base(w["engineer"]).filter(pk=ticket.pk).exists()

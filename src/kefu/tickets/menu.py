@@ -1,6 +1,6 @@
 """Tickets' role grants (PRODUCT.md §1)."""
 
-BASE = ["tickets.view_ticket", "tickets.add_ticket", "tickets.change_ticket"]
+BASE = ["tickets.view_ticket", "tickets.view_region_tickets", "tickets.add_ticket", "tickets.change_ticket"]
 
 ROLE_GRANTS = {
     "manager": [
@@ -40,9 +40,10 @@ ROLE_GRANTS = {
     # Department staff see only what was routed to their department (the scope does
     # that), and work its slips.
     "department_staff": ["tickets.view_ticket", "tickets.handle_ticket"],
-    "quality_officer": ["tickets.view_ticket"],
+    "quality_officer": ["tickets.view_ticket", "tickets.view_region_tickets"],
     "director": [
         "tickets.view_ticket",
+        "tickets.view_region_tickets",
         "tickets.export_ticket",
         "tickets.supervise_ticket",
         "tickets.view_penaltyproposal",

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kefu.core.access import ScopeFields, user_department_ids
+from kefu.core.access import ScopeFields, user_department_ids, user_region_ids
 from kefu.core.models.base import VersionedModel
 from kefu.tickets.choices import (
     Channel,
@@ -23,17 +23,26 @@ from kefu.tickets.choices import (
 USER = settings.AUTH_USER_MODEL
 
 
-def _routed_to_my_departments(user) -> Q:
-    # A subquery, not a join: a ticket routed to two of the user's departments must
-    # still be listed once, and keyset pagination must not need DISTINCT.
+VIEW_REGION = "tickets.view_region_tickets"
+
+
+def _region_or_routed(user) -> Q:
+    """The service desk (holders of `view_region_tickets`) sees its regions' tickets;
+    everybody sees what was routed to their departments. Department staff therefore see
+    only their slips, even when a region is set on them."""
+    q = Q(pk__in=[])
+    if user.has_perm(VIEW_REGION):
+        q |= Q(region_id__in=user_region_ids(user))
     department_ids = user_department_ids(user)
-    if not department_ids:
-        return Q(pk__in=[])
-    return Q(
-        pk__in=TicketRouting.objects.filter(department_id__in=department_ids)
-        .exclude(status=RoutingStatus.CANCELLED)
-        .values("ticket_id")
-    )
+    if department_ids:
+        # A subquery, not a join: a ticket routed to two of the user's departments must
+        # still be listed once, and keyset pagination must not need DISTINCT.
+        q |= Q(
+            pk__in=TicketRouting.objects.filter(department_id__in=department_ids)
+            .exclude(status=RoutingStatus.CANCELLED)
+            .values("ticket_id")
+        )
+    return q
 
 
 class Ticket(VersionedModel):
@@ -136,7 +145,7 @@ class Ticket(VersionedModel):
     important_reason = models.CharField(_("列为重要投诉的原因"), max_length=200, blank=True)
     important_at = models.DateTimeField(null=True, blank=True)
 
-    scope_fields = ScopeFields(region="region", owner="assignee", reach=_routed_to_my_departments)
+    scope_fields = ScopeFields(owner="assignee", reach=_region_or_routed)
 
     class Meta:
         ordering = ["-id"]
@@ -151,6 +160,7 @@ class Ticket(VersionedModel):
             ("export_ticket", _("导出工单")),
             ("mark_important", _("标记重要投诉")),
             ("request_refund", _("申请退款/补偿")),
+            ("view_region_tickets", _("查看本片区工单")),
         ]
         indexes = [
             models.Index(fields=["status", "resolve_due_at", "id"]),
