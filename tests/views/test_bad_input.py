@@ -7,6 +7,9 @@ pytestmark = pytest.mark.django_db
 GARBAGE = [
     "cursor=%%%garbage",
     "cursor=W1siYSJdXQ",  # well-formed base64 of a wrong-shaped cursor
+    "sort=name&cursor=W251bGwsIDFd",  # [null, 1]: a null where a name is expected
+    "cursor=WyJ4Il0",  # ["x"]: text for an id
+    "cursor=WzEwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDBd",  # an id too large for the column
     "customer_class=abc",
     "region=99999999999999999999999",
     "created_from=2026-13-45",
@@ -27,6 +30,8 @@ PAGES = [
     "/approvals/all/",
     "/notify/",
     "/customers/loans/",
+    "/tickets/",
+    "/tickets/important/",
 ]
 
 

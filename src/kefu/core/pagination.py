@@ -46,20 +46,21 @@ def keyset_page(queryset: QuerySet, *, order: tuple[str, ...], cursor: str | Non
     size = max(1, min(size, 500))
     fields = [f.lstrip("-") for f in order]
     qs = queryset.order_by(*order)
-    if cursor:
-        values = _decode(cursor, len(fields))
-        after = Q(pk__in=[])
-        for i, name in enumerate(fields):
-            op = "lt" if order[i].startswith("-") else "gt"
-            step = Q(**{f"{name}__{op}": values[i]})
-            for prev in range(i):
-                step &= Q(**{fields[prev]: values[prev]})
-            after |= step
-        qs = qs.filter(after)
     try:
+        if cursor:
+            values = _decode(cursor, len(fields))
+            after = Q(pk__in=[])
+            for i, name in enumerate(fields):
+                op = "lt" if order[i].startswith("-") else "gt"
+                step = Q(**{f"{name}__{op}": values[i]})
+                for prev in range(i):
+                    step &= Q(**{fields[prev]: values[prev]})
+                after |= step
+            qs = qs.filter(after)
         rows = list(qs[: size + 1])
-    except (ValueError, TypeError, DjangoValidationError) as exc:
-        # A well-formed cursor holding values of the wrong type (e.g. text for an id).
+    except (ValueError, TypeError, OverflowError, DjangoValidationError) as exc:
+        # A well-formed cursor holding values of the wrong type (text or null for an id,
+        # a number too large for the column).
         raise ValidationFailed("分页游标无效。", details={"cursor": cursor}) from exc
     has_more = len(rows) > size
     rows = rows[:size]
