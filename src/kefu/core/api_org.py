@@ -185,6 +185,21 @@ def _pick_many(queryset, ids: list[int], field: str) -> list:
     return found
 
 
+def _visible(queryset, pk: int):
+    """One row through its selector: absent or out of the caller's view → 404."""
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise NotFound(_("对象不存在或不在您的可见范围内。"))
+    return obj
+
+
+def _refuse_nulls(values: dict[str, Any], *, nullable: tuple[str, ...] = ()) -> None:
+    """PATCH sets a field to null only where that means something (no parent, no head)."""
+    for name, value in values.items():
+        if value is None and name not in nullable:
+            raise ValidationFailed(_("字段不能为 null。"), details={"field": name})
+
+
 def _staff_out(viewer, user: User) -> StaffOut:
     return StaffOut(
         id=user.pk,
@@ -210,10 +225,7 @@ def _staff_qs(user, filters=None):
 
 
 def _get_staff(user, pk: int) -> User:
-    member = _staff_qs(user).filter(pk=pk).first()
-    if member is None:
-        raise NotFound(_("对象不存在或不在您的可见范围内。"))
-    return member
+    return _visible(_staff_qs(user), pk)
 
 
 # --- departments --------------------------------------------------------------------
@@ -235,10 +247,7 @@ def department_list(
 
 
 def _department(user, pk: int) -> Department:
-    department = selectors.department_list(user).filter(pk=pk).first()
-    if department is None:
-        raise NotFound(_("对象不存在或不在您的可见范围内。"))
-    return department
+    return _visible(selectors.department_list(user), pk)
 
 
 @router.get("/departments/{department_id}", response={200: DepartmentOut, **errors(403, 404)}, summary="部门详情")
@@ -280,10 +289,7 @@ def department_update(request, department_id: int, payload: DepartmentPatch):
         values["parent"] = _pick(selectors.department_list(user), data["parent_id"], "parent_id")
     if "head_id" in data:
         values["head"] = _pick(selectors.staff_list(user), data["head_id"], "head_id")
-    if any(values[k] is None for k in values if k not in {"parent", "head"}):
-        raise ValidationFailed(
-            _("字段不能为 null。"), details={"field": next(k for k, v in values.items() if v is None)}
-        )
+    _refuse_nulls(values, nullable=("parent", "head"))
     with transaction.atomic():
         services.department_update(actor=user, department=department, values=values, expected_version=version)
         if is_active is not None and is_active != department.is_active:
@@ -304,10 +310,7 @@ def region_list(request, q: str = "", active: bool | None = None, cursor: str | 
 
 
 def _region(user, pk: int) -> Region:
-    region = selectors.region_list(user).filter(pk=pk).first()
-    if region is None:
-        raise NotFound(_("对象不存在或不在您的可见范围内。"))
-    return region
+    return _visible(selectors.region_list(user), pk)
 
 
 @router.get("/regions/{region_id}", response={200: RegionOut, **errors(403, 404)}, summary="片区详情")
@@ -341,10 +344,7 @@ def region_update(request, region_id: int, payload: RegionPatch):
     values: dict[str, Any] = {k: v for k, v in data.items() if k != "parent_id"}
     if "parent_id" in data:
         values["parent"] = _pick(selectors.region_list(user), data["parent_id"], "parent_id")
-    if any(values[k] is None for k in values if k != "parent"):
-        raise ValidationFailed(
-            _("字段不能为 null。"), details={"field": next(k for k, v in values.items() if v is None)}
-        )
+    _refuse_nulls(values, nullable=("parent",))
     with transaction.atomic():
         services.region_update(actor=user, region=region, values=values, expected_version=version)
         if is_active is not None and is_active != region.is_active:
@@ -416,9 +416,7 @@ def staff_update(request, staff_id: int, payload: StaffPatch):
     member = _get_staff(user, staff_id)
     data = payload.model_dump(exclude_unset=True)
     values: dict[str, Any] = {k: data[k] for k in _PROFILE if k in data}
-    for name, value in values.items():
-        if value is None:
-            raise ValidationFailed(_("字段不能为 null。"), details={"field": name})
+    _refuse_nulls(values)
     if "department_id" in data:
         values["department"] = _pick(selectors.department_list(user), data["department_id"], "department_id")
     if "region_id" in data:

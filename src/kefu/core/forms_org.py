@@ -39,6 +39,13 @@ def _regions(user, *, keep=None):
     return selectors.region_list(user).filter(_active_or(keep))
 
 
+def _parents(choices, user, instance):
+    """The parents `instance` (None: a new unit) may be put under: `choices` (`_departments`
+    or `_regions`) with its current parent, never the unit itself."""
+    parents = choices(user, keep=instance.parent if instance else None)
+    return parents.exclude(pk=instance.pk) if instance is not None else parents
+
+
 # --- departments and regions ---------------------------------------------------------
 
 
@@ -54,10 +61,7 @@ class DepartmentForm(StyledForm):
 
     def __init__(self, *args, user, instance: Department | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        parents = _departments(user, keep=instance.parent if instance else None)
-        if instance is not None:
-            parents = parents.exclude(pk=instance.pk)
-        self.fields["parent"].queryset = parents
+        self.fields["parent"].queryset = _parents(_departments, user, instance)
         self.fields["head"].queryset = selectors.staff_list(user).filter(
             _active_or(instance.head if instance is not None else None)
         )
@@ -72,10 +76,7 @@ class RegionForm(StyledForm):
 
     def __init__(self, *args, user, instance: Region | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        parents = _regions(user, keep=instance.parent if instance else None)
-        if instance is not None:
-            parents = parents.exclude(pk=instance.pk)
-        self.fields["parent"].queryset = parents
+        self.fields["parent"].queryset = _parents(_regions, user, instance)
 
 
 class DepartmentFilterForm(StyledForm):

@@ -6,17 +6,18 @@ Reads go through `kefu.customers.selectors` (the same selector and the same
 `filters_from_params` as the HTML list and the Excel export, so the three always select
 the same customers); writes go through the archive services. Phone and ID numbers are
 masked in every answer unless the caller holds `core.reveal_pii`; the full value of one
-number is available through `POST /customers/{id}/reveal`, which is audited."""
+number is available through `POST /customers/{id}/reveal`, which is audited.
+
+Every endpoint stays in this module: ninja makes the OpenAPI operation ids from the
+module's name, and generated clients are built on them. What the endpoints share (the
+masked output, the lookups of ids) is in `kefu.customers.api_common`."""
 
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import NotSupportedError, transaction
-from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
@@ -24,12 +25,25 @@ from ninja import Query, Router
 from kefu.core import access, pii
 from kefu.core.errors import AccessDenied, Conflict, ErrorCode, NotFound, ValidationFailed
 from kefu.core.idempotency import IdempotencyKey, idempotent
-from kefu.core.models import Region
-from kefu.core.pagination import keyset_page
 from kefu.core.schemas import errors
-from kefu.core.selectors import org as org_selectors
 from kefu.customers import selectors
-from kefu.customers.choices import FieldType
+from kefu.customers.api_common import (
+    Mask,
+    contact_out,
+    detail_out,
+    guard_numbers,
+    list_item,
+    not_found,
+    owners_for,
+    page_of,
+    pick,
+    pick_many,
+    refuse_nulls,
+    regions_for,
+    timeline_out,
+    usable,
+    visible_customer,
+)
 from kefu.customers.fields import active_fields
 from kefu.customers.models import (
     Contact,
@@ -38,7 +52,6 @@ from kefu.customers.models import (
     CustomerClass,
     CustomerSource,
     ProductCategory,
-    TimelineEntry,
 )
 from kefu.customers.params import filters_from_params
 from kefu.customers.schemas import (
@@ -71,195 +84,6 @@ MERGE = "customers.merge_customer"
 MANAGE_SETTINGS = "customers.manage_archive_settings"
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-
-
-def _not_found(**details) -> NotFound:
-    return NotFound(_("对象不存在或不在您的可见范围内。"), details=details or None)
-
-
-# --- output -------------------------------------------------------------------------
-
-
-def _ref(obj, label: str | None = None) -> dict[str, Any] | None:
-    if obj is None:
-        return None
-    return {"id": obj.pk, "name": label if label is not None else str(obj.name)}
-
-
-def _user_ref(user) -> dict[str, Any] | None:
-    return None if user is None else {"id": user.pk, "name": user.display_name or user.username}
-
-
-class _Mask:
-    """Phone / ID number as the viewer may see them, decided once per request."""
-
-    def __init__(self, viewer):
-        self.reveal = pii.may_reveal(viewer)
-
-    def phone(self, value: str) -> str:
-        return value if self.reveal else pii.mask_phone(value)
-
-    def id_number(self, value: str) -> str:
-        return value if self.reveal else pii.mask_id_number(value)
-
-
-def _contact_out(contact: Contact, mask: _Mask) -> dict[str, Any]:
-    return {
-        "id": contact.pk,
-        "name": contact.name,
-        "role": contact.role,
-        "phone": mask.phone(contact.phone),
-        "wechat": contact.wechat,
-        "email": contact.email,
-        "is_primary": contact.is_primary,
-    }
-
-
-def _common(customer: Customer, mask: _Mask) -> dict[str, Any]:
-    return {
-        "id": customer.pk,
-        "archive_no": customer.archive_no,
-        "kind": customer.kind,
-        "name": customer.name,
-        "id_number": mask.id_number(customer.id_number),
-        "region": _ref(customer.region),
-        "owner": _user_ref(customer.owner),
-        "customer_class": _ref(customer.customer_class),
-        "credit_grade": _ref(customer.credit_grade),
-        "source": _ref(customer.source),
-        # `.all()` reads the prefetch: no query per row.
-        "category_ids": sorted(c.pk for c in customer.categories.all()),
-        "tags": sorted(t.name for t in customer.tags.all()),
-        "lifecycle": customer.lifecycle,
-        "is_key_account": customer.is_key_account,
-        "extra": customer.extra or {},
-        "version": customer.version,
-        "created_at": customer.created_at,
-        "updated_at": customer.updated_at,
-    }
-
-
-def _list_item(customer: Customer, mask: _Mask) -> dict[str, Any]:
-    primary = customer.primary_contacts[0] if customer.primary_contacts else None
-    return {**_common(customer, mask), "primary_phone": mask.phone(primary.phone if primary else "")}
-
-
-def _customer_out(customer: Customer, mask: _Mask) -> dict[str, Any]:
-    merged = customer.merged_into
-    return {
-        **_common(customer, mask),
-        "name_initials": customer.name_initials,
-        "gender": customer.gender,
-        "birthday": customer.birthday,
-        "address": customer.address,
-        "marketing_consent": customer.marketing_consent,
-        "consent_at": customer.consent_at,
-        "consent_channel": customer.consent_channel,
-        "points_balance": customer.points_balance,
-        "notes": customer.notes,
-        "contacts": [_contact_out(c, mask) for c in customer.contacts.all()],
-        "merged_into": _ref(merged, merged.archive_no) if merged else None,
-    }
-
-
-def _timeline_out(entry: TimelineEntry) -> dict[str, Any]:
-    return {
-        "id": entry.pk,
-        "at": entry.at,
-        "kind": entry.kind,
-        "title": entry.title,
-        "body": entry.body,
-        "actor": _user_ref(entry.actor),
-        "ref_type": entry.ref_type,
-        "ref_id": entry.ref_id,
-        "data": entry.data or {},
-    }
-
-
-# --- lookups ------------------------------------------------------------------------
-
-
-def _customer(user, pk: int) -> Customer:
-    """One archive through the scoped selector: absent or out of scope → 404."""
-    customer = selectors.customer_get(user=user, pk=pk) if 0 < pk <= MAX_ID else None
-    if customer is None:
-        raise _not_found()
-    return customer
-
-
-def _detail(user, pk: int) -> dict[str, Any]:
-    return _customer_out(_customer(user, pk), _Mask(user))
-
-
-def _pick(queryset: QuerySet, pk: int | None, field: str):
-    """An id from the request body resolved through a queryset: unknown → 422."""
-    if pk is None:
-        return None
-    obj = queryset.filter(pk=pk).first()
-    if obj is None:
-        raise ValidationFailed(
-            _("%(field)s 无效：%(id)s 不存在或不可用。") % {"field": field, "id": pk}, details={"field": field}
-        )
-    return obj
-
-
-def _pick_many(queryset: QuerySet, ids: list[int], field: str) -> list:
-    found = list(queryset.filter(pk__in=set(ids)))
-    missing = sorted(set(ids) - {obj.pk for obj in found})
-    if missing:
-        raise ValidationFailed(
-            _("%(field)s 无效：%(ids)s 不存在或不可用。") % {"field": field, "ids": ", ".join(map(str, missing))},
-            details={"field": field},
-        )
-    return found
-
-
-def _usable(model, current_ids=()) -> QuerySet:
-    """Configuration rows a customer may be given: the active ones, plus those it
-    already has (a retired source stays valid on the archives that carry it)."""
-    return model.objects.filter(Q(is_active=True) | Q(pk__in=[i for i in current_ids if i]))
-
-
-def _regions(user) -> QuerySet[Region]:
-    return org_selectors.region_list(user)
-
-
-def _owners(user) -> QuerySet:
-    return org_selectors.staff_list(user, {"active": True})
-
-
-def _page(queryset: QuerySet, *, order: tuple[str, ...], cursor: str | None, limit: int):
-    try:
-        return keyset_page(queryset, order=order, cursor=cursor, size=limit)
-    except (ValueError, TypeError, OverflowError, DjangoValidationError) as exc:
-        # A cursor that decodes but carries values of the wrong type or size.
-        if not cursor:
-            raise
-        raise ValidationFailed(_("分页游标无效。"), details={"cursor": cursor}) from exc
-
-
-def _guard_numbers(extra: dict[str, Any] | None) -> None:
-    """Number custom fields: a non-finite or astronomically large value would reach the
-    database as invalid JSON (or take seconds to convert); refuse it here with the same
-    message `clean_extra` uses. TODO: remove once `kefu.customers.fields` checks it."""
-    if not extra:
-        return
-    numeric = {f.key: f for f in active_fields() if f.field_type == FieldType.NUMBER and f.key in extra}
-    for key, field in numeric.items():
-        try:
-            number = Decimal(str(extra[key]).strip())
-        except (InvalidOperation, ValueError):
-            continue  # not a number at all: clean_extra says so
-        if not number.is_finite() or abs(number) >= 10**15:
-            raise ValidationFailed(
-                _("%(label)s 必须是数字。") % {"label": field.label}, details={"field": f"extra.{key}"}
-            )
-
-
-def _not_null(data: dict[str, Any], names: tuple[str, ...]) -> None:
-    for name in names:
-        if name in data and data[name] is None:
-            raise ValidationFailed(_("字段不能为 null。"), details={"field": name})
 
 
 # --- list, create, read, update -----------------------------------------------------
@@ -312,12 +136,12 @@ def customer_list(
         )
     qs = selectors.with_list_related(selectors.customer_list(user=user, filters=filters)).prefetch_related("categories")
     try:
-        page = _page(qs, order=selectors.SORTS[sort], cursor=cursor, limit=limit)
+        page = page_of(qs, order=selectors.SORTS[sort], cursor=cursor, limit=limit)
     except NotSupportedError as exc:
         # A custom-field lookup this database cannot run (`__contains` on SQLite).
         raise ValidationFailed(_("该数据库不支持此自定义字段筛选方式。"), details={"field": "extra"}) from exc
-    mask = _Mask(user)
-    return {"items": [_list_item(c, mask) for c in page.items], "next_cursor": page.next_cursor}
+    mask = Mask(user)
+    return {"items": [list_item(c, mask) for c in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post(
@@ -333,7 +157,7 @@ def customer_create(request, payload: CustomerIn, idempotency_key: IdempotencyKe
     access.require(user, ADD)
 
     def create():
-        _guard_numbers(payload.extra)
+        guard_numbers(payload.extra)
         data = services.CustomerInput(
             name=payload.name,
             kind=payload.kind,
@@ -342,13 +166,13 @@ def customer_create(request, payload: CustomerIn, idempotency_key: IdempotencyKe
             gender=payload.gender.strip(),
             birthday=payload.birthday,
             address=payload.address,
-            region=_pick(_regions(user), payload.region_id, "region_id"),
-            owner=_pick(_owners(user), payload.owner_id, "owner_id"),
-            customer_class=_pick(_usable(CustomerClass), payload.customer_class_id, "customer_class_id"),
+            region=pick(regions_for(user), payload.region_id, "region_id"),
+            owner=pick(owners_for(user), payload.owner_id, "owner_id"),
+            customer_class=pick(usable(CustomerClass), payload.customer_class_id, "customer_class_id"),
             is_key_account=payload.is_key_account,
-            credit_grade=_pick(_usable(CreditGrade), payload.credit_grade_id, "credit_grade_id"),
-            source=_pick(_usable(CustomerSource), payload.source_id, "source_id"),
-            categories=_pick_many(_usable(ProductCategory), payload.category_ids, "category_ids"),
+            credit_grade=pick(usable(CreditGrade), payload.credit_grade_id, "credit_grade_id"),
+            source=pick(usable(CustomerSource), payload.source_id, "source_id"),
+            categories=pick_many(usable(ProductCategory), payload.category_ids, "category_ids"),
             tags=payload.tags,
             lifecycle=payload.lifecycle,
             marketing_consent=payload.marketing_consent,
@@ -357,7 +181,7 @@ def customer_create(request, payload: CustomerIn, idempotency_key: IdempotencyKe
             extra=payload.extra,
         )
         customer = services.customer_create(actor=user, data=data, allow_duplicate=payload.allow_duplicate)
-        return _detail(user, customer.pk)
+        return detail_out(user, customer.pk)
 
     return idempotent(request, key=idempotency_key, schema=CustomerOut, create=create)
 
@@ -365,7 +189,7 @@ def customer_create(request, payload: CustomerIn, idempotency_key: IdempotencyKe
 @router.get("/customers/{customer_id}", response={200: CustomerOut, **errors(403, 404, 422)}, summary="客户详情")
 def customer_get(request, customer_id: int):
     access.require(request.user, VIEW)
-    return _detail(request.user, customer_id)
+    return detail_out(request.user, customer_id)
 
 
 _PLAIN = ("name", "id_number", "gender", "birthday", "address", "is_key_account", "lifecycle")
@@ -384,22 +208,22 @@ _NOT_NULL += ("marketing_consent", "consent_channel", "notes")
 def customer_update(request, customer_id: int, payload: CustomerPatch):
     user = request.user
     access.require(user, VIEW)
-    customer = _customer(user, customer_id)
+    customer = visible_customer(user, customer_id)
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
-    _not_null(data, _NOT_NULL)
-    _guard_numbers(data.get("extra"))
+    refuse_nulls(data, _NOT_NULL)
+    guard_numbers(data.get("extra"))
     values: dict[str, Any] = {k: data[k] for k in _PLAIN if k in data}
     if "region_id" in data:
-        values["region"] = _pick(_regions(user), data["region_id"], "region_id")
+        values["region"] = pick(regions_for(user), data["region_id"], "region_id")
     if "owner_id" in data:
-        values["owner"] = _pick(_owners(user), data["owner_id"], "owner_id")
+        values["owner"] = pick(owners_for(user), data["owner_id"], "owner_id")
     if "source_id" in data:
-        values["source"] = _pick(_usable(CustomerSource, [customer.source_id]), data["source_id"], "source_id")
+        values["source"] = pick(usable(CustomerSource, [customer.source_id]), data["source_id"], "source_id")
     categories = None
     if data.get("categories") is not None:
         current = [c.pk for c in customer.categories.all()]
-        categories = _pick_many(_usable(ProductCategory, current), data["categories"], "categories")
+        categories = pick_many(usable(ProductCategory, current), data["categories"], "categories")
     services.customer_update(
         actor=user,
         customer=customer,
@@ -409,7 +233,7 @@ def customer_update(request, customer_id: int, payload: CustomerPatch):
         tags=data.get("tags"),
         extra=data.get("extra"),
     )
-    return _detail(user, customer_id)
+    return detail_out(user, customer_id)
 
 
 # --- contacts -----------------------------------------------------------------------
@@ -442,10 +266,10 @@ def contact_list(
 ):
     user = request.user
     access.require(user, VIEW)
-    customer = _customer(user, customer_id)
-    page = _page(Contact.objects.filter(customer=customer), order=("-is_primary", "id"), cursor=cursor, limit=limit)
-    mask = _Mask(user)
-    return {"items": [_contact_out(c, mask) for c in page.items], "next_cursor": page.next_cursor}
+    customer = visible_customer(user, customer_id)
+    page = page_of(Contact.objects.filter(customer=customer), order=("-is_primary", "id"), cursor=cursor, limit=limit)
+    mask = Mask(user)
+    return {"items": [contact_out(c, mask) for c in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post(
@@ -457,13 +281,13 @@ def contact_list(
 def contact_add(request, customer_id: int, payload: ContactIn, idempotency_key: IdempotencyKey = None):
     user = request.user
     access.require(user, VIEW)
-    customer = _customer(user, customer_id)
+    customer = visible_customer(user, customer_id)
 
     def create():
         contact = contact_services.contact_add(
             actor=user, customer=customer, data=services.ContactInput(**payload.model_dump())
         )
-        return _contact_out(contact, _Mask(user))
+        return contact_out(contact, Mask(user))
 
     return idempotent(request, key=idempotency_key, schema=ContactOut, create=create)
 
@@ -477,11 +301,11 @@ def contact_add(request, customer_id: int, payload: ContactIn, idempotency_key: 
 def contact_update(request, customer_id: int, contact_id: int, payload: ContactPatch):
     user = request.user
     access.require(user, VIEW)
-    customer = _customer(user, customer_id)
+    customer = visible_customer(user, customer_id)
     contact = _contact(customer, contact_id)
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version", None)
-    _not_null(data, ("name", "role", "phone", "wechat", "email"))
+    refuse_nulls(data, ("name", "role", "phone", "wechat", "email"))
     merged = services.ContactInput(
         name=data.get("name", contact.name),
         role=data.get("role", contact.role),
@@ -493,7 +317,7 @@ def contact_update(request, customer_id: int, contact_id: int, payload: ContactP
     with transaction.atomic():
         _check_version(customer, version)
         updated = contact_services.contact_update(actor=user, customer=customer, contact_id=contact.pk, data=merged)
-    return _contact_out(updated, _Mask(user))
+    return contact_out(updated, Mask(user))
 
 
 @router.delete(
@@ -505,7 +329,7 @@ def contact_update(request, customer_id: int, contact_id: int, payload: ContactP
 def contact_remove(request, customer_id: int, contact_id: int, version: int | None = None):
     user = request.user
     access.require(user, VIEW)
-    customer = _customer(user, customer_id)
+    customer = visible_customer(user, customer_id)
     contact = _contact(customer, contact_id)
     with transaction.atomic():
         _check_version(customer, version)
@@ -521,10 +345,10 @@ def contact_remove(request, customer_id: int, contact_id: int, version: int | No
 def contact_set_primary(request, customer_id: int, contact_id: int):
     user = request.user
     access.require(user, VIEW)
-    customer = _customer(user, customer_id)
+    customer = visible_customer(user, customer_id)
     contact = _contact(customer, contact_id)
     updated = contact_services.contact_set_primary(actor=user, customer=customer, contact_id=contact.pk)
-    return _contact_out(updated, _Mask(user))
+    return contact_out(updated, Mask(user))
 
 
 # --- class, credit, reveal, timeline, merge -----------------------------------------
@@ -539,10 +363,10 @@ def contact_set_primary(request, customer_id: int, contact_id: int):
 def customer_change_class(request, customer_id: int, payload: ClassChangeIn):
     user = request.user
     access.require(user, VIEW)
-    customer = _customer(user, customer_id)
-    customer_class = _pick(_usable(CustomerClass), payload.customer_class_id, "customer_class_id")
+    customer = visible_customer(user, customer_id)
+    customer_class = pick(usable(CustomerClass), payload.customer_class_id, "customer_class_id")
     services.customer_change_class(actor=user, customer=customer, customer_class=customer_class, reason=payload.reason)
-    return _detail(user, customer_id)
+    return detail_out(user, customer_id)
 
 
 @router.post(
@@ -554,12 +378,12 @@ def customer_change_class(request, customer_id: int, payload: ClassChangeIn):
 def customer_change_credit(request, customer_id: int, payload: CreditChangeIn):
     user = request.user
     access.require(user, VIEW)
-    customer = _customer(user, customer_id)
-    grade = _pick(_usable(CreditGrade), payload.credit_grade_id, "credit_grade_id")
+    customer = visible_customer(user, customer_id)
+    grade = pick(usable(CreditGrade), payload.credit_grade_id, "credit_grade_id")
     services.customer_change_credit(
         actor=user, customer=customer, grade=grade, reason=payload.reason, effective_on=payload.effective_on
     )
-    return _detail(user, customer_id)
+    return detail_out(user, customer_id)
 
 
 @router.post(
@@ -571,7 +395,7 @@ def customer_change_credit(request, customer_id: int, payload: CreditChangeIn):
 def customer_reveal(request, customer_id: int, payload: RevealIn):
     user = request.user
     access.require(user, VIEW)
-    customer = _customer(user, customer_id)
+    customer = visible_customer(user, customer_id)
     if not pii.may_reveal(user):
         raise AccessDenied(_("您没有查看完整号码的权限。"))
     contact_id = None
@@ -601,9 +425,11 @@ def customer_timeline(
 ):
     user = request.user
     access.require(user, VIEW)
-    customer = _customer(user, customer_id)
-    page = _page(selectors.timeline_for(user=user, customer=customer), order=("-at", "-id"), cursor=cursor, limit=limit)
-    return {"items": [_timeline_out(e) for e in page.items], "next_cursor": page.next_cursor}
+    customer = visible_customer(user, customer_id)
+    page = page_of(
+        selectors.timeline_for(user=user, customer=customer), order=("-at", "-id"), cursor=cursor, limit=limit
+    )
+    return {"items": [timeline_out(e) for e in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post(
@@ -620,15 +446,15 @@ def customer_merge(request, customer_id: int, payload: MergeIn):
 
     user = request.user
     access.require(user, MERGE)
-    survivor = _customer(user, customer_id)
+    survivor = visible_customer(user, customer_id)
     source = selectors.customer_get(user=user, pk=payload.source_id)
     if source is None:
-        raise _not_found(field="source_id")
+        raise not_found(field="source_id")
     kwargs: dict[str, Any] = {}
     if payload.version is not None or payload.source_version is not None:
         kwargs["expected_versions"] = (payload.version, payload.source_version)
     result = merge(actor=user, survivor=survivor, source=source, **kwargs)
-    return _detail(user, result.pk)
+    return detail_out(user, result.pk)
 
 
 # --- configuration ------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Forms of the archive settings pages and the lending log. They only shape input; the
-rules live in `services/config.py` and `services/loans.py`, whose refusals are shown
+rules live in `services/config/` and `services/loans.py`, whose refusals are shown
 on the form."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kefu.customers.views import archive, detail, edit
+from kefu.customers.views import archive, contacts, detail, edit, merge
 
 urlpatterns = [
     path("", archive.customer_list_view, name="list"),
@@ -14,11 +14,11 @@ urlpatterns = [
     path("<int:pk>/class/", detail.customer_change_class_view, name="change_class"),
     path("<int:pk>/credit/", detail.customer_change_credit_view, name="change_credit"),
     path("<int:pk>/points/", detail.customer_points_add, name="points_add"),
-    path("<int:pk>/merge/", detail.customer_merge_view, name="merge"),
+    path("<int:pk>/merge/", merge.customer_merge_view, name="merge"),
     path("<int:pk>/reveal/id-number/", detail.reveal_id_number, name="reveal_id_number"),
-    path("<int:pk>/contacts/new/", detail.contact_add, name="contact_add"),
-    path("<int:pk>/contacts/<int:contact_id>/edit/", detail.contact_edit, name="contact_edit"),
-    path("<int:pk>/contacts/<int:contact_id>/remove/", detail.contact_remove, name="contact_remove"),
-    path("<int:pk>/contacts/<int:contact_id>/primary/", detail.contact_set_primary, name="contact_primary"),
+    path("<int:pk>/contacts/new/", contacts.contact_add, name="contact_add"),
+    path("<int:pk>/contacts/<int:contact_id>/edit/", contacts.contact_edit, name="contact_edit"),
+    path("<int:pk>/contacts/<int:contact_id>/remove/", contacts.contact_remove, name="contact_remove"),
+    path("<int:pk>/contacts/<int:contact_id>/primary/", contacts.contact_set_primary, name="contact_primary"),
     path("<int:pk>/contacts/<int:contact_id>/reveal/", detail.reveal_phone, name="reveal_phone"),
 ]

@@ -1,9 +1,10 @@
-"""The customer page: header, contacts, custom fields, timeline, lending, points,
-possible duplicates, and the forms that act on it (class, credit, contacts, points,
-merge) plus the audited reveal of phone and ID numbers.
+"""The customer page: header, contacts, custom fields, timeline, lending, points and
+possible duplicates, with the forms that act on it here (class, credit, points) and the
+audited reveal of phone and ID numbers. The contact buttons are in `contacts`, the
+merge in `merge`.
 
 Every button posts to a service; a refusal comes back as a message or a form error,
-never a 500. Contact buttons answer htmx requests with the contacts card alone."""
+never a 500."""
 
 from __future__ import annotations
 
@@ -15,14 +16,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from kefu.core import access
-from kefu.core.errors import Conflict, KefuError, ValidationFailed
+from kefu.core.errors import KefuError, ValidationFailed
 from kefu.core.forms import StyledForm, add_service_error
 from kefu.core.pagination import keyset_page
 from kefu.core.pii import REVEAL_PERMISSION, mask_id_number, mask_phone, may_reveal, reveal
@@ -32,13 +32,11 @@ from kefu.customers.fields import active_fields
 from kefu.customers.forms import ClassChangeForm, ContactForm, CreditChangeForm
 from kefu.customers.models import Customer
 from kefu.customers.selectors import customer_base, customer_get, timeline_for
-from kefu.customers.services import contacts as contact_services
-from kefu.customers.services.contacts import ContactInput
 from kefu.customers.services.customers import customer_change_class, customer_change_credit
 from kefu.customers.services.loans import LEND, VIEW_LOANS, loans_for_customer
-from kefu.customers.services.merge import MERGE, customer_merge
+from kefu.customers.services.merge import MERGE
 from kefu.customers.services.points import points_add, points_ledger
-from kefu.customers.views.archive import CHANGE, VIEW, is_htmx
+from kefu.customers.views.archive import CHANGE, VIEW
 
 CHANGE_CREDIT = "customers.change_credit"
 TIMELINE_PAGE = 20
@@ -68,26 +66,27 @@ class PointsForm(StyledForm):
 
 
 class MergeSourceForm(StyledForm):
-    """The archive number of the archive to merge into this one."""
+    """The archive number of the archive to merge into this one (on this page beside the
+    possible duplicates, and on the merge page)."""
 
     archive_no = forms.CharField(label=gettext_lazy("被合并的档案编号"), max_length=64)
 
 
-class MergeConfirmForm(forms.Form):
-    source = forms.IntegerField(widget=forms.HiddenInput)
-    survivor_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    source_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-
-
-def _visible(request, pk: int) -> Customer:
+def visible_customer(request, pk: int) -> Customer:
+    """The archive as the page shows it (with what the page reads), or 404."""
     customer = customer_get(user=request.user, pk=pk)
     if customer is None:
         raise Http404
     return customer
 
 
-def _changeable(request, pk: int) -> Customer:
+def changeable_customer(request, pk: int) -> Customer:
     return get_visible(Customer.objects.all(), request.user, CHANGE, pk=pk)
+
+
+def live_customer(request, perm: str, pk: int) -> Customer:
+    """An archive not merged into another, that the user may act on with `perm`."""
+    return get_visible(Customer.objects.filter(merged_into__isnull=True), request.user, perm, pk=pk)
 
 
 def _timeline_page(request, customer: Customer, cursor: str | None = None):
@@ -98,7 +97,7 @@ def _timeline_page(request, customer: Customer, cursor: str | None = None):
         return keyset_page(entries, order=("-at", "-id"), cursor=None, size=TIMELINE_PAGE)
 
 
-def _contacts_context(request, customer: Customer, contact_form=None) -> dict:
+def contacts_context(request, customer: Customer, contact_form=None) -> dict:
     user = request.user
     live = customer.merged_into_id is None
     return {
@@ -117,7 +116,7 @@ def render_detail(request, customer: Customer, **forms):
     can_change = live and access.can(user, CHANGE, customer)
     can_credit = live and access.can(user, CHANGE_CREDIT, customer)
     context = {
-        **_contacts_context(request, customer, forms.get("contact_form")),
+        **contacts_context(request, customer, forms.get("contact_form")),
         "live": live,
         "can_edit": can_change,
         "can_credit": can_credit,
@@ -191,14 +190,14 @@ def _duplicates_context(request, customer: Customer) -> dict:
 @require_perm(VIEW)
 @require_GET
 def customer_detail(request, pk: int):
-    return render_detail(request, _visible(request, pk))
+    return render_detail(request, visible_customer(request, pk))
 
 
 @require_perm(VIEW)
 @require_GET
 def customer_timeline(request, pk: int):
     """More timeline entries (the "更多" button, htmx)."""
-    customer = _visible(request, pk)
+    customer = visible_customer(request, pk)
     page = _timeline_page(request, customer, request.GET.get("cursor"))
     return render(request, "customers/archive/_timeline.html", {"customer": customer, "timeline": page})
 
@@ -213,7 +212,7 @@ def _after_service(request, customer: Customer, action, success: str, form, form
         action()
     except KefuError as err:
         add_service_error(form, err)
-        return render_detail(request, _visible(request, customer.pk), **{form_name: form})
+        return render_detail(request, visible_customer(request, customer.pk), **{form_name: form})
     messages.success(request, success)
     return redirect("customers:detail", pk=customer.pk)
 
@@ -221,10 +220,10 @@ def _after_service(request, customer: Customer, action, success: str, form, form
 @require_perm(CHANGE)
 @require_POST
 def customer_change_class_view(request, pk: int):
-    customer = _changeable(request, pk)
+    customer = changeable_customer(request, pk)
     form = ClassChangeForm(request.POST, current=customer.customer_class)
     if not form.is_valid():
-        return render_detail(request, _visible(request, pk), class_form=form)
+        return render_detail(request, visible_customer(request, pk), class_form=form)
     return _after_service(
         request,
         customer,
@@ -246,7 +245,7 @@ def customer_change_credit_view(request, pk: int):
     customer = get_visible(Customer.objects.all(), request.user, CHANGE_CREDIT, pk=pk)
     form = CreditChangeForm(request.POST, current=customer.credit_grade)
     if not form.is_valid():
-        return render_detail(request, _visible(request, pk), credit_form=form)
+        return render_detail(request, visible_customer(request, pk), credit_form=form)
     return _after_service(
         request,
         customer,
@@ -261,120 +260,6 @@ def customer_change_credit_view(request, pk: int):
         form,
         "credit_form",
     )
-
-
-# --- contacts -----------------------------------------------------------------------
-
-
-def _contacts_response(request, customer: Customer, *, contact_form=None, error: str = ""):
-    """htmx: the contacts card alone (with the refusal, if any, inside it); otherwise
-    back to the page (or the page with the form's errors)."""
-    fresh = _visible(request, customer.pk)
-    if is_htmx(request):
-        context = {**_contacts_context(request, fresh, contact_form), "contacts_error": error}
-        return render(request, "customers/archive/_contacts.html", context)
-    if error:
-        messages.error(request, error)
-    if contact_form is not None and contact_form.errors:
-        return render_detail(request, fresh, contact_form=contact_form)
-    return redirect("customers:detail", pk=customer.pk)
-
-
-def _run(request, action, success: str) -> str:
-    """Run a contact button's service: "" when done (a message for full pages), else
-    the refusal."""
-    try:
-        action()
-    except KefuError as err:
-        return err.message
-    if not is_htmx(request):
-        messages.success(request, success)
-    return ""
-
-
-def _contact_error(form: ContactForm, err: KefuError) -> None:
-    # The service names contact fields "phone" or "contacts.0.phone"; the form has "phone".
-    if isinstance(err.details, dict) and str(err.details.get("field", "")).endswith("phone"):
-        form.add_error("phone", err.message)
-    else:
-        add_service_error(form, err)
-
-
-@require_perm(CHANGE)
-@require_POST
-def contact_add(request, pk: int):
-    customer = _changeable(request, pk)
-    form = ContactForm(request.POST, prefix="contact")
-    if form.is_valid():
-        try:
-            contact_services.contact_add(actor=request.user, customer=customer, data=form.to_input())
-        except KefuError as err:
-            _contact_error(form, err)
-        else:
-            if not is_htmx(request):
-                messages.success(request, _("已新增联系方式。"))
-            return _contacts_response(request, customer)
-    return _contacts_response(request, customer, contact_form=form)
-
-
-@require_perm(CHANGE)
-def contact_edit(request, pk: int, contact_id: int):
-    """A contact's own form page. The stored phone is not filled in (it would show the
-    full number without the audited reveal): left empty, it stays as it is."""
-    customer = _changeable(request, pk)
-    contact = customer.contacts.filter(pk=contact_id).first()
-    if contact is None:
-        raise Http404
-    if request.method == "POST":
-        form = ContactForm(request.POST)
-        if form.is_valid():
-            data: ContactInput = form.to_input()
-            if not data.phone:
-                data.phone = contact.phone
-            try:
-                contact_services.contact_update(actor=request.user, customer=customer, contact_id=contact.pk, data=data)
-            except KefuError as err:
-                _contact_error(form, err)
-            else:
-                messages.success(request, _("联系方式已保存。"))
-                return redirect("customers:detail", pk=customer.pk)
-    else:
-        form = ContactForm(
-            initial={"name": contact.name, "role": contact.role, "wechat": contact.wechat, "email": contact.email}
-        )
-    form.fields.pop("is_primary", None)
-    form.fields["phone"].help_text = _("当前：%(masked)s。留空表示不修改。") % {
-        "masked": mask_phone(contact.phone) or _("（无）")
-    }
-    return render(
-        request,
-        "customers/archive/contact_form.html",
-        {"form": form, "customer": customer, "contact": contact},
-    )
-
-
-@require_perm(CHANGE)
-@require_POST
-def contact_remove(request, pk: int, contact_id: int):
-    customer = _changeable(request, pk)
-    error = _run(
-        request,
-        lambda: contact_services.contact_remove(actor=request.user, customer=customer, contact_id=contact_id),
-        _("已删除联系方式。"),
-    )
-    return _contacts_response(request, customer, error=error)
-
-
-@require_perm(CHANGE)
-@require_POST
-def contact_set_primary(request, pk: int, contact_id: int):
-    customer = _changeable(request, pk)
-    error = _run(
-        request,
-        lambda: contact_services.contact_set_primary(actor=request.user, customer=customer, contact_id=contact_id),
-        _("已设为主要联系方式。"),
-    )
-    return _contacts_response(request, customer, error=error)
 
 
 # --- reveal -------------------------------------------------------------------------
@@ -420,19 +305,15 @@ def reveal_id_number(request, pk: int):
 # --- points -------------------------------------------------------------------------
 
 
-def _live(request, perm: str, pk: int) -> Customer:
-    return get_visible(Customer.objects.filter(merged_into__isnull=True), request.user, perm, pk=pk)
-
-
 @require_perm(CHANGE)
 @require_POST
 def customer_points_add(request, pk: int):
     """Points by hand. The key comes from the form's one-time token: a second submit of
     the same form finds the first movement and changes nothing."""
-    customer = _live(request, CHANGE, pk)
+    customer = live_customer(request, CHANGE, pk)
     form = PointsForm(request.POST)
     if not form.is_valid():
-        return render_detail(request, _visible(request, pk), points_form=form)
+        return render_detail(request, visible_customer(request, pk), points_form=form)
     data = form.cleaned_data
     try:
         entry = points_add(
@@ -444,106 +325,6 @@ def customer_points_add(request, pk: int):
         )
     except KefuError as err:
         add_service_error(form, err)
-        return render_detail(request, _visible(request, pk), points_form=form)
+        return render_detail(request, visible_customer(request, pk), points_form=form)
     messages.success(request, _("积分已记录，当前余额 %(balance)s。") % {"balance": entry.balance_after})
     return redirect("customers:detail", pk=customer.pk)
-
-
-# --- merge --------------------------------------------------------------------------
-
-
-def _merge_summary(customer: Customer) -> dict:
-    """What an archive brings into a merge, as shown on the confirmation page."""
-    contacts = list(customer.contacts.all())
-    return {
-        "customer": customer,
-        "phones": [mask_phone(c.phone) for c in contacts if c.phone],
-        "id_number": mask_id_number(customer.id_number) if customer.id_number else "",
-        "contacts": len(contacts),
-        "timeline": customer.timeline.count(),
-        "points": customer.points_balance,
-        "points_entries": customer.points_entries.count(),
-        "loans": customer.loans.count(),
-    }
-
-
-def _merge_url(survivor: Customer, source: Customer | None = None) -> str:
-    url = reverse("customers:merge", args=[survivor.pk])
-    return f"{url}?source={source.pk}" if source is not None else url
-
-
-@require_perm(MERGE)
-def customer_merge_view(request, pk: int):
-    """合并档案 into this one. GET without a source: type the other archive's number;
-    GET `?source=<pk>`: both archives side by side with what will move, and the confirm
-    button; POST: the merge, with both versions as shown."""
-    survivor = _live(request, MERGE, pk)
-    if request.method == "POST":
-        return _merge_post(request, survivor)
-
-    number_form = MergeSourceForm(request.GET if "archive_no" in request.GET else None)
-    source = None
-    source_id = request.GET.get("source", "")
-    if source_id:
-        if not source_id.isdigit():
-            raise Http404
-        source = _live(request, MERGE, int(source_id))
-    elif number_form.is_bound and number_form.is_valid():
-        found = (
-            access.restrict(Customer.objects.filter(merged_into__isnull=True), request.user, MERGE)
-            .filter(archive_no=number_form.cleaned_data["archive_no"].strip())
-            .first()
-        )
-        if found is None:
-            number_form.add_error("archive_no", _("找不到该档案编号，或该档案不在您的可见范围内。"))
-        elif found.pk == survivor.pk:
-            number_form.add_error("archive_no", _("不能将档案与自身合并。"))
-        else:
-            return redirect(_merge_url(survivor, found))
-    if source is not None and source.pk == survivor.pk:
-        messages.error(request, _("不能将档案与自身合并。"))
-        return redirect("customers:detail", pk=survivor.pk)
-
-    context = {
-        "customer": survivor,
-        "number_form": number_form if number_form.is_bound else MergeSourceForm(),
-        "source": source,
-    }
-    if source is not None:
-        context.update(
-            keep=_merge_summary(survivor),
-            gone=_merge_summary(source),
-            confirm_form=MergeConfirmForm(
-                initial={"source": source.pk, "survivor_version": survivor.version, "source_version": source.version}
-            ),
-        )
-    return render(request, "customers/archive/merge.html", context)
-
-
-def _merge_post(request, survivor: Customer):
-    form = MergeConfirmForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("合并请求不完整，请重新确认。"))
-        return redirect("customers:merge", pk=survivor.pk)
-    data = form.cleaned_data
-    # A source merged meanwhile is still found, so the service's refusal is shown.
-    source = get_visible(Customer.objects.all(), request.user, MERGE, pk=data["source"])
-    try:
-        customer_merge(
-            actor=request.user,
-            survivor=survivor,
-            source=source,
-            expected_versions=(data["survivor_version"], data["source_version"]),
-        )
-    except Conflict as err:
-        # Stale versions or a refused move: the page again with what is stored now.
-        messages.error(request, err.message)
-        return redirect(_merge_url(survivor, source))
-    except KefuError as err:
-        messages.error(request, err.message)
-        return redirect("customers:detail", pk=survivor.pk)
-    messages.success(
-        request,
-        _("已将档案 %(no)s（%(name)s）合并到本档案。") % {"no": source.archive_no, "name": source.name},
-    )
-    return redirect("customers:detail", pk=survivor.pk)

@@ -30,7 +30,6 @@ from kefu.customers.forms_settings import (
     CustomFieldForm,
     ProductCategoryForm,
 )
-from kefu.customers.models import CreditGrade, CustomerClass, CustomerSource, CustomField, ProductCategory
 from kefu.customers.services import config as svc
 
 MANAGE = svc.MANAGE
@@ -38,18 +37,22 @@ MANAGE = svc.MANAGE
 
 @dataclass(frozen=True)
 class SettingsKind:
-    """How one kind of setting is listed and edited on these pages."""
+    """How one kind of setting is listed and edited on these pages; what it is and how
+    its rows are written is `config` (the services' `ConfigKind`)."""
 
-    slug: str
+    config: svc.ConfigKind
     title: Any
-    model: type
     form: type[forms.Form]
-    create: Callable[..., Any]
-    update: Callable[..., Any]
-    deactivate: Callable[..., Any]
-    reactivate: Callable[..., Any]
     columns: tuple[Any, ...]
     cells: Callable[[Any], list[Any]]
+
+    @property
+    def slug(self) -> str:
+        return self.config.slug
+
+    @property
+    def model(self) -> type:
+        return self.config.model
 
 
 def _applies(value: str) -> str:
@@ -60,62 +63,37 @@ KINDS: dict[str, SettingsKind] = {
     k.slug: k
     for k in (
         SettingsKind(
-            "classes",
+            svc.CLASS,
             gettext_lazy("客户分类"),
-            CustomerClass,
             CustomerClassForm,
-            lambda actor, values: svc.customer_class_create(actor=actor, **values),
-            lambda actor, obj, values: svc.customer_class_update(actor=actor, customer_class=obj, values=values),
-            lambda actor, obj: svc.customer_class_deactivate(actor=actor, customer_class=obj),
-            lambda actor, obj: svc.customer_class_reactivate(actor=actor, customer_class=obj),
             (gettext_lazy("编码"), gettext_lazy("名称"), gettext_lazy("每月最少跟踪次数"), gettext_lazy("说明")),
             lambda o: [o.code, o.name, o.visits_per_month, o.description],
         ),
         SettingsKind(
-            "grades",
+            svc.GRADE,
             gettext_lazy("信用等级"),
-            CreditGrade,
             CreditGradeForm,
-            lambda actor, values: svc.credit_grade_create(actor=actor, **values),
-            lambda actor, obj, values: svc.credit_grade_update(actor=actor, grade=obj, values=values),
-            lambda actor, obj: svc.credit_grade_deactivate(actor=actor, grade=obj),
-            lambda actor, obj: svc.credit_grade_reactivate(actor=actor, grade=obj),
             (gettext_lazy("编码"), gettext_lazy("名称"), gettext_lazy("说明")),
             lambda o: [o.code, o.name, o.description],
         ),
         SettingsKind(
-            "sources",
+            svc.SOURCE,
             gettext_lazy("信息来源"),
-            CustomerSource,
             CustomerSourceForm,
-            lambda actor, values: svc.customer_source_create(actor=actor, **values),
-            lambda actor, obj, values: svc.customer_source_update(actor=actor, source=obj, values=values),
-            lambda actor, obj: svc.customer_source_deactivate(actor=actor, source=obj),
-            lambda actor, obj: svc.customer_source_reactivate(actor=actor, source=obj),
             (gettext_lazy("编码"), gettext_lazy("名称")),
             lambda o: [o.code, o.name],
         ),
         SettingsKind(
-            "categories",
+            svc.CATEGORY,
             gettext_lazy("产品类别"),
-            ProductCategory,
             ProductCategoryForm,
-            lambda actor, values: svc.product_category_create(actor=actor, **values),
-            lambda actor, obj, values: svc.product_category_update(actor=actor, category=obj, values=values),
-            lambda actor, obj: svc.product_category_deactivate(actor=actor, category=obj),
-            lambda actor, obj: svc.product_category_reactivate(actor=actor, category=obj),
             (gettext_lazy("编码"), gettext_lazy("名称"), gettext_lazy("说明")),
             lambda o: [o.code, o.name, o.description],
         ),
         SettingsKind(
-            "fields",
+            svc.FIELD,
             gettext_lazy("自定义字段"),
-            CustomField,
             CustomFieldForm,
-            lambda actor, values: svc.custom_field_create(actor=actor, **values),
-            lambda actor, obj, values: svc.custom_field_update(actor=actor, field=obj, values=values),
-            lambda actor, obj: svc.custom_field_deactivate(actor=actor, field=obj),
-            lambda actor, obj: svc.custom_field_reactivate(actor=actor, field=obj),
             (
                 gettext_lazy("字段键"),
                 gettext_lazy("名称"),
@@ -183,7 +161,7 @@ def settings_create(request, kind: str):
     form = spec.form(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            obj = spec.create(request.user, _values(form))
+            obj = svc.archive_setting_create(actor=request.user, kind=spec.config, values=_values(form))
         except KefuError as err:
             add_service_error(form, err)
         else:
@@ -200,12 +178,12 @@ def settings_create(request, kind: str):
 def settings_edit(request, kind: str, pk: int):
     spec = _kind(kind)
     obj = _one(spec, pk)
-    extra = {"locked": svc.field_has_values(obj.key)} if spec is KINDS["fields"] else {}
+    extra = {"locked": svc.field_has_values(obj.key)} if spec.config is svc.FIELD else {}
     if request.method == "POST":
         form = spec.form(request.POST, initial=_initial(obj, spec), **extra)
         if form.is_valid():
             try:
-                spec.update(request.user, obj, _values(form))
+                svc.archive_setting_update(actor=request.user, kind=spec.config, obj=obj, values=_values(form))
             except KefuError as err:
                 add_service_error(form, err)
             else:
@@ -235,7 +213,7 @@ def _toggle(request, kind: str, pk: int, *, active: bool):
     spec = _kind(kind)
     obj = _one(spec, pk)
     try:
-        (spec.reactivate if active else spec.deactivate)(request.user, obj)
+        svc.archive_setting_set_active(actor=request.user, kind=spec.config, obj=obj, active=active)
     except KefuError as err:
         messages.error(request, err.message)
     else:

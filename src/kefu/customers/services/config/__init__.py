@@ -1,0 +1,101 @@
+"""Archive settings (档案配置) a manager keeps: customer classes with their follow-up
+cadence, credit grades, information sources, product categories, custom fields and the
+archive-number pattern. Profiles seed them through `archive_settings_seed`.
+
+Rows are deactivated, never deleted: archives keep pointing at them, and reports of
+past months still name them.
+
+Modules: `kinds` (the kinds of rows and the checks of their values), `rows` (create,
+change, (de)activate), `archive_numbering`, `seed`. Import the services from here."""
+
+from kefu.customers.services.config.archive_numbering import (
+    archive_numbering,
+    archive_numbering_update,
+    clean_pattern,
+    preview_archive_no,
+)
+from kefu.customers.services.config.kinds import (
+    APPLIES_TO,
+    CATEGORY,
+    CLASS,
+    FIELD,
+    GRADE,
+    KEY_RE,
+    KINDS,
+    MANAGE,
+    MAX_SORT_ORDER,
+    MAX_VISITS_PER_MONTH,
+    SOURCE,
+    ConfigKind,
+    field_has_values,
+)
+from kefu.customers.services.config.rows import (
+    archive_setting_create,
+    archive_setting_set_active,
+    archive_setting_update,
+    credit_grade_create,
+    credit_grade_deactivate,
+    credit_grade_reactivate,
+    credit_grade_update,
+    custom_field_create,
+    custom_field_deactivate,
+    custom_field_reactivate,
+    custom_field_update,
+    customer_class_create,
+    customer_class_deactivate,
+    customer_class_reactivate,
+    customer_class_update,
+    customer_source_create,
+    customer_source_deactivate,
+    customer_source_reactivate,
+    customer_source_update,
+    product_category_create,
+    product_category_deactivate,
+    product_category_reactivate,
+    product_category_update,
+)
+from kefu.customers.services.config.seed import archive_settings_seed
+
+__all__ = [
+    "APPLIES_TO",
+    "CATEGORY",
+    "CLASS",
+    "FIELD",
+    "GRADE",
+    "KEY_RE",
+    "KINDS",
+    "MANAGE",
+    "MAX_SORT_ORDER",
+    "MAX_VISITS_PER_MONTH",
+    "SOURCE",
+    "ConfigKind",
+    "archive_numbering",
+    "archive_numbering_update",
+    "archive_setting_create",
+    "archive_setting_set_active",
+    "archive_setting_update",
+    "archive_settings_seed",
+    "clean_pattern",
+    "credit_grade_create",
+    "credit_grade_deactivate",
+    "credit_grade_reactivate",
+    "credit_grade_update",
+    "custom_field_create",
+    "custom_field_deactivate",
+    "custom_field_reactivate",
+    "custom_field_update",
+    "customer_class_create",
+    "customer_class_deactivate",
+    "customer_class_reactivate",
+    "customer_class_update",
+    "customer_source_create",
+    "customer_source_deactivate",
+    "customer_source_reactivate",
+    "customer_source_update",
+    "field_has_values",
+    "preview_archive_no",
+    "product_category_create",
+    "product_category_deactivate",
+    "product_category_reactivate",
+    "product_category_update",
+]
