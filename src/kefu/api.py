@@ -3,11 +3,14 @@ errors with a stable `code`. Each app contributes a router."""
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
 from kefu.core.errors import ErrorCode, KefuError
@@ -22,6 +25,35 @@ class BearerToken(HttpBearer):
         return user
 
 
+class ControlCharacters(ValueError):
+    """A JSON body holding control characters."""
+
+
+class StrictJsonParser(Parser):
+    """JSON bodies without control characters (other than tab and line breaks):
+    PostgreSQL refuses NUL in text, and the others are never meant. Refused for every
+    endpoint at once, as a 422, before any schema or service sees them."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        if _has_control(data):
+            raise ControlCharacters("control characters in the request body")
+        return data
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _has_control(value) -> bool:
+    if isinstance(value, str):
+        return bool(_CONTROL.search(value))
+    if isinstance(value, dict):
+        return any(_has_control(k) or _has_control(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_control(v) for v in value)
+    return False
+
+
 api = NinjaAPI(
     title="Kefu API",
     version="1",
@@ -29,6 +61,7 @@ api = NinjaAPI(
     "错误以 JSON 返回，含稳定的 `code`。",
     auth=[BearerToken(), django_auth],
     urls_namespace="api",
+    parser=StrictJsonParser(),
 )
 
 
@@ -73,7 +106,12 @@ def _http_error(request, exc: HttpError):
         404: "not_found",
         405: "method_not_allowed",
     }
-    return _error(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc.message))
+    if isinstance(exc.__cause__, ControlCharacters):
+        return _error(request, 422, ErrorCode.VALIDATION_ERROR, "请求中含有不允许的控制字符。")
+    message = str(exc.message)
+    if exc.status_code == 400 and message.startswith("Cannot parse request body"):
+        message = "请求内容无法解析：须为合法的 JSON。"
+    return _error(request, exc.status_code, codes.get(exc.status_code, "error"), message)
 
 
 def _register_routers() -> None:
@@ -82,12 +120,14 @@ def _register_routers() -> None:
     from kefu.core.api_org import router as org_router
     from kefu.customers.api import router as customers_router
     from kefu.notify.api import router as notify_router
+    from kefu.tickets.api import router as tickets_router
 
     api.add_router("", core_router)
     api.add_router("", approvals_router)
     api.add_router("", org_router)
     api.add_router("", notify_router)
     api.add_router("", customers_router)
+    api.add_router("", tickets_router)
 
 
 _register_routers()

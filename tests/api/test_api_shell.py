@@ -96,3 +96,14 @@ def test_token_command_creates_lists_and_revokes(make_user, capsys):
     call_command("token", "zhang", "--revoke", str(token.pk))
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_control_characters_in_any_json_body_are_a_422(client, make_user):
+    # PostgreSQL refuses NUL in text: without the parser's check this was a 500.
+    client.force_login(make_user("manager", scope_all=True))
+    response = client.post(
+        "/api/v1/customers", data='{"name": "张\\u0000三", "kind": "person"}', content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
+    assert "控制字符" in response.json()["message"]
