@@ -23,6 +23,7 @@ from kefu.customers.services.customers import (
 from kefu.customers.services.loans import archive_loan_create, archive_loan_return
 from kefu.customers.services.merge import customer_merge, customer_references
 from kefu.customers.services.points import points_add
+from kefu.visits.services.visits import visit_create
 from tests.factories import RegionFactory
 from tests.factories_customers import (
     CreditGradeFactory,
@@ -31,6 +32,7 @@ from tests.factories_customers import (
     ProductCategoryFactory,
     make_customer,
 )
+from tests.factories_tickets import load_ticket_config, make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +131,11 @@ def test_merge_moves_every_reference_and_loses_nothing(boss, make_user):
     )
     archive_loan_return(actor=boss, loan=old)
     archive_loan_create(actor=boss, customer=source, borrower=borrower, purpose="复印", due_on=timezone.localdate())
+    # Later modules' references: tickets (and their contact) and return visits.
+    load_ticket_config()
+    for customer in (survivor, source):
+        make_ticket(boss, customer=customer, contact=customer.contacts.first())
+        visit_create(actor=boss, customer=customer, visit_type="满意度回访", due_date=timezone.localdate())
     survivor.refresh_from_db()
     source.refresh_from_db()
     before = {"survivor": _counts(survivor), "source": _counts(source)}
