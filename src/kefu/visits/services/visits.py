@@ -44,7 +44,9 @@ class ProblemInput:
 
 
 def _lock(visit: Visit, expected_version: int | None) -> Visit:
-    locked = Visit.objects.select_for_update(of=("self",)).select_related("customer", "ticket").filter(pk=visit.pk).first()
+    locked = (
+        Visit.objects.select_for_update(of=("self",)).select_related("customer", "ticket").filter(pk=visit.pk).first()
+    )
     if locked is None:
         raise NotFound(_("回访不存在。"))
     if expected_version is not None and locked.version != expected_version:
