@@ -121,6 +121,7 @@ def _register_routers() -> None:
     from kefu.customers.api import router as customers_router
     from kefu.notify.api import router as notify_router
     from kefu.tickets.api import router as tickets_router
+    from kefu.visits.api import router as visits_router
 
     api.add_router("", core_router)
     api.add_router("", approvals_router)
@@ -128,6 +129,7 @@ def _register_routers() -> None:
     api.add_router("", notify_router)
     api.add_router("", customers_router)
     api.add_router("", tickets_router)
+    api.add_router("", visits_router)
 
 
 _register_routers()

@@ -8,6 +8,7 @@ urlpatterns = [
     path("notify/", include("kefu.notify.urls")),
     path("customers/", include("kefu.customers.urls")),
     path("tickets/", include("kefu.tickets.urls")),
+    path("visits/", include("kefu.visits.urls")),
     path("", include("kefu.core.urls")),
 ]
 

@@ -35,9 +35,11 @@ def register() -> None:
     from kefu.core.roles import register_role_permissions
     from kefu.profiles.services import register_profile_step
     from kefu.tickets.hooks import register_resolved_hook
+    from kefu.visits import nav
     from kefu.visits.profile_step import load_visits_profile
     from kefu.visits.services.events import plan_ticket_confirmation
 
     register_role_permissions(ROLE_GRANTS)
+    nav.register()
     register_profile_step(load_visits_profile)
     register_resolved_hook(plan_ticket_confirmation)

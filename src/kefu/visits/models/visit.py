@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kefu.core.access import ScopeFields, user_region_ids
+from kefu.core.access import ScopeFields, user_department_ids, user_region_ids
 from kefu.core.models.base import VersionedModel
 from kefu.visits.choices import Outcome, VisitChannel, VisitStatus
 
@@ -16,13 +16,14 @@ USER = settings.AUTH_USER_MODEL
 VIEW_REGION = "visits.view_region_visits"
 
 
-def _region_for_those_allowed(user) -> Q:
-    # An agent sees only their own list; supervisors and account managers see their
-    # region's visits (issue 5: "an agent sees only their list; an account manager
-    # their region").
-    if not user.has_perm(VIEW_REGION):
-        return Q(pk__in=[])
-    return Q(region_id__in=user_region_ids(user))
+def _team_or_region(user) -> Q:
+    # An agent sees their own list and their team's unassigned visits; supervisors and
+    # account managers also their region's (issue 5: "an agent sees only their list;
+    # an account manager their region").
+    q = Q(assignee__isnull=True, team_id__in=user_department_ids(user))
+    if user.has_perm(VIEW_REGION):
+        q |= Q(region_id__in=user_region_ids(user))
+    return q
 
 
 class Visit(VersionedModel):
@@ -96,7 +97,7 @@ class Visit(VersionedModel):
         related_name="+",
     )
 
-    scope_fields = ScopeFields(owner="assignee", reach=_region_for_those_allowed)
+    scope_fields = ScopeFields(owner="assignee", reach=_team_or_region)
 
     class Meta:
         ordering = ["due_date", "id"]

@@ -170,7 +170,7 @@ def _ticket_from_problem(actor, visit: Visit, problem: ProblemInput):
             title=problem.title,
             description=problem.description,
             customer=visit.customer,
-            channel="phone",
+            channel="onsite" if visit.channel == VisitChannel.ONSITE else "phone",
             severity=problem.severity,
         ),
     )
@@ -193,12 +193,14 @@ def _confirm_ticket(actor, visit: Visit, *, satisfied: bool) -> None:
     )
 
 
-def visit_reschedule(*, actor, visit: Visit, due_date: datetime.date, reason: str = "") -> Visit:
+def visit_reschedule(
+    *, actor, visit: Visit, due_date: datetime.date, reason: str = "", expected_version: int | None = None
+) -> Visit:
     access.require(actor, RECORD, visit)
     if due_date < timezone.localdate():
         raise ValidationFailed(_("计划日期不能早于今天。"), details={"field": "due_date"})
     with transaction.atomic():
-        locked = _lock(visit, None)
+        locked = _lock(visit, expected_version)
         if locked.status != VisitStatus.PLANNED:
             raise InvalidState(_("只能调整待回访的计划。"), code="visit_not_planned")
         before = locked.due_date
@@ -258,6 +260,8 @@ def visit_create(
     assignee = assignee or actor
     if assignee.pk != actor.pk and not access.has_perm(actor, REASSIGN):
         raise AccessDenied(_("只有主管可以为他人安排回访。"))
+    if not assignee.is_active or not assignee.has_perm(RECORD):
+        raise ValidationFailed(_("回访人必须是可以回访的在职员工。"), details={"field": "assignee"})
     with transaction.atomic():
         visit = Visit.objects.create(
             customer=customer,
