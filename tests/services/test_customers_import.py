@@ -8,8 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kefu.core.errors import AccessDenied, InvalidState, ValidationFailed
 from kefu.core.models import AuditEvent
-from kefu.customers.io import importing
+from kefu.customers.io import importer, importing
 from kefu.customers.io.importing import import_commit, import_job_create
+from kefu.customers.io.progress import Progress
 from kefu.customers.io.writing import search_text
 from kefu.customers.models import (
     ArchiveNumbering,
@@ -434,12 +435,12 @@ def _perm(codename):
 
 
 def test_a_failure_injected_mid_import_leaves_nothing_behind(boss, monkeypatch, tmp_path):
-    monkeypatch.setattr(importing, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 10)
     rows = [[f"客户{i}", f"138{i:08d}", "", ""] for i in range(35)]
     job = check(boss, write_xlsx(tmp_path / "boom.xlsx", HEADER, rows))
     assert job.valid_rows == 35
     before = ArchiveNumbering.objects.get().last_seq
-    real_write = importing.write_chunk
+    real_write = importer.write_chunk
     calls = []
 
     def write_then_fail(importer, chunk):
@@ -448,7 +449,7 @@ def test_a_failure_injected_mid_import_leaves_nothing_behind(boss, monkeypatch, 
             raise RuntimeError("disk full")
         real_write(importer, chunk)
 
-    monkeypatch.setattr(importing, "write_chunk", write_then_fail)
+    monkeypatch.setattr(importer, "write_chunk", write_then_fail)
 
     with pytest.raises(RuntimeError, match="disk full"):
         import_commit(job=job, mode=ImportMode.ALL_OR_NOTHING)
@@ -520,11 +521,11 @@ def test_progress_is_stored_as_chunks_go_by(make_user, monkeypatch, tmp_path):
     from django.db import connection, connections
 
     boss = make_user("archivist", username="boss", scope_all=True)
-    monkeypatch.setattr(importing, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 10)
     rows = [[f"客户{i}", f"138{i:08d}", "", ""] for i in range(25)]
     job = upload(boss, write_csv(tmp_path / "p.csv", HEADER, rows))
     seen_check, seen_commit = [], []
-    real_progress_call = importing._Progress.__call__
+    real_progress_call = Progress.__call__
 
     def spy(self, processed):
         real_progress_call(self, processed)
@@ -537,7 +538,7 @@ def test_progress_is_stored_as_chunks_go_by(make_user, monkeypatch, tmp_path):
             reader.close()
         (seen_commit if connection.in_atomic_block else seen_check).append(value)
 
-    monkeypatch.setattr(importing._Progress, "__call__", spy)
+    monkeypatch.setattr(Progress, "__call__", spy)
 
     job = importing.import_check(job=job)
     assert seen_check == [10, 20, 25]

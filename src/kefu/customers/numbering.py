@@ -47,7 +47,8 @@ def take_archive_numbers(count: int, *, today: datetime.date | None = None) -> l
         ]
         numbering.last_seq += wanted
         # A pattern changed back to an earlier one must not hand out a number again.
-        taken = set(Customer.objects.filter(archive_no__in=batch).values_list("archive_no", flat=True))
+        # No ORDER BY (the model's "-id"): with it the planner may walk the whole table by id.
+        taken = set(Customer.objects.filter(archive_no__in=batch).order_by().values_list("archive_no", flat=True))
         numbers += [n for n in batch if n not in taken]
     numbering.save(update_fields=["period", "last_seq", "updated_at"])
     return numbers

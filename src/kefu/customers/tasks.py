@@ -1,7 +1,7 @@
-"""Background jobs of the archive: checking and committing large import files. They
-take ids; the job's status is the source of truth (a check or commit claims the job by
-moving it out of "uploaded" / into "importing", so running a task twice does nothing
-twice)."""
+"""Background jobs of the archive: checking and committing large import files, and
+tidying import jobs (run periodically from `kefu.schedule`). They take ids; the job's
+status is the source of truth (a check or commit claims the job by moving it out of
+"uploaded" / into "importing", so running a task twice does nothing twice)."""
 
 from __future__ import annotations
 
@@ -41,3 +41,14 @@ def import_commit_task(job_id: int, mode: str) -> None:
         import_commit(job=job, mode=mode, claimed=True)
     except InvalidState:
         logger.info("import job %s is not waiting to be committed", job_id)
+
+
+def imports_tidy() -> None:
+    """Fail import jobs whose worker died; delete uploaded files no longer needed (see
+    `io.housekeeping`). Idempotent: a second run finds nothing left to do."""
+    from kefu.customers.io.housekeeping import import_jobs_fail_stale, import_uploads_purge
+
+    failed = import_jobs_fail_stale()
+    purged = import_uploads_purge()
+    if failed or purged:
+        logger.info("imports tidied: %d stale jobs failed, %d jobs closed or files deleted", failed, purged)

@@ -100,13 +100,10 @@ def _openpyxl_rows(sheet) -> Iterator[Row]:
         yield number, list(values)
 
 
-def _column_index(ref: str) -> int:
+def _column_index(letters: str) -> int:
     index = 0
-    for char in ref:
-        if "A" <= char <= "Z":
-            index = index * 26 + ord(char) - 64
-        else:
-            break
+    for char in letters:
+        index = index * 26 + ord(char) - 64
     return index - 1
 
 
@@ -116,55 +113,79 @@ def _number(text: str) -> int | float:
     return int(text)
 
 
+# Element codes: the handlers run a few million times for a large sheet, so each one
+# compares small ints instead of strings and keeps its state in closure cells.
+_C, _V, _T, _ROW, _PHONETIC, _OTHER = range(6)
+_CODES = {"c": _C, "v": _V, "t": _T, "row": _ROW, "rPh": _PHONETIC}
+
+
 def _fast_rows(workbook, sheet) -> Iterator[Row]:
     from openpyxl.utils.datetime import from_excel, from_ISO8601
 
     shared = sheet._shared_strings
-    date_styles = workbook._date_formats
+    date_styles = {str(style) for style in workbook._date_formats}
     epoch = workbook.epoch
     done: list[Row] = []
-    state: dict[str, Any] = {"row": None, "number": 0, "col": -1, "type": None, "style": 0, "text": None, "phonetic": 0}
+    codes: dict[str, int] = {}  # element name as written ("c", "x:c") → code
+    columns: dict[str, int] = {}  # column letters → index
+    row: list[Any] | None = None
+    number = 0
+    col = -1
+    kind = "n"
+    style = ""
+    value: Any = None
+    text: str | None = None
+    phonetic = 0
 
-    def local(name: str) -> str:
-        return name.rpartition(":")[2]
+    def code_of(name: str) -> int:
+        code = codes[name] = _CODES.get(name.rpartition(":")[2], _OTHER)
+        return code
 
     def start(name, attrs):
-        tag = local(name)
-        if tag == "c":
+        nonlocal row, number, col, kind, style, value, text, phonetic
+        code = codes.get(name)
+        if code is None:
+            code = code_of(name)
+        if code == _C:
             ref = attrs.get("r")
-            state["col"] = _column_index(ref) if ref else state["col"] + 1
-            state["type"] = attrs.get("t", "n")
-            style = attrs.get("s")
-            state["style"] = int(style) if style else 0
-            state["value"] = None
-        elif tag == "v" or (tag == "t" and not state["phonetic"]):
-            state["text"] = []
-        elif tag == "rPh":
-            state["phonetic"] += 1
-        elif tag == "row":
+            if ref:
+                letters = ref.rstrip("0123456789")
+                index = columns.get(letters)
+                col = index if index is not None else columns.setdefault(letters, _column_index(letters))
+            else:
+                col += 1
+            kind = attrs.get("t", "n")
+            style = attrs.get("s", "")
+            value = None
+        elif code == _T:
+            if not phonetic:
+                text = ""
+        elif code == _V:
+            text = ""
+        elif code == _ROW:
             ref = attrs.get("r")
-            state["number"] = int(ref) if ref else state["number"] + 1
-            state["row"] = []
-            state["col"] = -1
+            number = int(ref) if ref else number + 1
+            row = []
+            col = -1
+        elif code == _PHONETIC:
+            phonetic += 1
 
     def end(name):
-        tag = local(name)
-        if tag == "v" and state["text"] is not None:
-            state["value"] = "".join(state["text"]) or None  # as openpyxl: an empty <v/> is no value
-            state["text"] = None
-        elif tag == "t" and state["text"] is not None:
-            # inline string: several runs (<r><t>) make one value
-            state["value"] = (state["value"] or "") + "".join(state["text"])
-            state["text"] = None
-        elif tag == "rPh":
-            state["phonetic"] -= 1
-        elif tag == "c":
-            raw, kind = state["value"], state["type"]
-            value: Any = raw
+        nonlocal row, value, text, phonetic
+        code = codes.get(name)
+        if code is None:
+            code = code_of(name)
+        if code == _T:
+            if text is not None:
+                # inline string: several runs (<r><t>) make one value
+                value = text if value is None else value + text
+                text = None
+        elif code == _C:
+            raw = value
             if raw is not None:
                 if kind == "n":
                     value = _number(raw)
-                    if state["style"] in date_styles:
+                    if style in date_styles:
                         try:
                             value = from_excel(value, epoch)
                         except (OverflowError, ValueError):
@@ -178,26 +199,33 @@ def _fast_rows(workbook, sheet) -> Iterator[Row]:
                         value = from_ISO8601(raw)
                     except ValueError:
                         value = raw
-            row = state["row"]
             if row is not None:
-                gap = state["col"] - len(row)
+                gap = col - len(row)
                 if gap > 0:
                     row.extend([None] * gap)
                 if gap >= 0:
                     row.append(value)
-        elif tag == "row":
-            done.append((state["number"], state["row"]))
-            state["row"] = None
+        elif code == _V:
+            if text is not None:
+                value = text or None  # as openpyxl: an empty <v/> is no value
+                text = None
+        elif code == _ROW:
+            done.append((number, row))
+            row = None
+        elif code == _PHONETIC:
+            phonetic -= 1
 
-    def text(data):
-        if state["text"] is not None:
-            state["text"].append(data)
+    def characters(data):
+        nonlocal text
+        if text is not None:
+            text += data
 
     parser = expat.ParserCreate()
     parser.buffer_text = True
+    parser.buffer_size = 1 << 16
     parser.StartElementHandler = start
     parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
+    parser.CharacterDataHandler = characters
     try:
         with workbook._archive.open(sheet._worksheet_path) as source:
             while chunk := source.read(1 << 16):

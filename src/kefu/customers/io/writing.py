@@ -29,7 +29,7 @@ from kefu.customers.search import build_search_text
 from kefu.customers.validation import phone_digits
 
 if TYPE_CHECKING:
-    from kefu.customers.io.importing import Importer
+    from kefu.customers.io.importer import Importer
 
 BATCH = 1000
 # Changes recorded by field name only: personal data stays out of the audit log.
@@ -57,9 +57,10 @@ FIELD_LABELS = {
 }
 
 
-@functools.lru_cache(maxsize=100_000)
+@functools.lru_cache(maxsize=20_000)
 def cached_initials(name: str, person: bool) -> tuple[str, ...]:
     # Names repeat a lot in a large file (张伟, 王芳…); pinyin is the costliest step.
+    # Bounded: organisation names rarely repeat, and memory must not grow with the file.
     return tuple(name_initials(name, person=person))
 
 

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -42,6 +43,10 @@ class ImportJob(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # Last sign of life: set on upload, on each claim and after every chunk a worker
+    # processes. A running job whose heartbeat is too old was left by a worker that died
+    # (`housekeeping`); an unfinished one untouched for a day has been abandoned.
+    heartbeat_at = models.DateTimeField(_("最近进展"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -22,6 +22,7 @@ from kefu.core.forms import StyledForm, add_service_error
 from kefu.core.pagination import keyset_page
 from kefu.core.views.base import require_perm
 from kefu.customers.io.exporting import XLSX_CONTENT_TYPE, customers_export, import_template_bytes
+from kefu.customers.io.housekeeping import import_job_fail_if_stale
 from kefu.customers.io.importing import (
     IMPORT,
     MAX_UPLOAD_BYTES,
@@ -128,7 +129,8 @@ def _job(request, pk: int) -> ImportJob:
     job = import_job_list(user=request.user).filter(pk=pk).first()
     if job is None:
         raise Http404
-    return job
+    # A job whose worker died is reported as failed as soon as someone looks at it.
+    return import_job_fail_if_stale(job=job)
 
 
 def _job_context(request, job: ImportJob) -> dict:
