@@ -104,6 +104,8 @@ def test_demo_tickets_cover_every_state_through_the_services(code, caplog):
     assert not tickets.filter(closed_at__lt=F("resolved_at")).exists()
     for ticket in tickets.order_by("?")[:30]:
         assert ticket.number.split("-")[1] == timezone.localtime(ticket.created_at).strftime("%Y%m%d")
+    daytime = [8 <= timezone.localtime(t).hour < 20 for t in tickets.values_list("created_at", flat=True)]
+    assert sum(daytime) >= 0.95 * len(daytime)  # customers call in the daytime
     unread_old = Notification.objects.filter(created_at__lt=started - datetime.timedelta(days=4), read_at=None)
     assert not unread_old.exists()
 

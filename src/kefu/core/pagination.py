@@ -56,7 +56,10 @@ def keyset_page(queryset: QuerySet, *, order: tuple[str, ...], cursor: str | Non
                 for prev in range(i):
                     step &= Q(**{fields[prev]: values[prev]})
                 after |= step
-            qs = qs.filter(after)
+            # The same rows, but a bound on the leading column lets both databases start
+            # the index scan at the cursor instead of filtering from the first row.
+            lead = "lte" if order[0].startswith("-") else "gte"
+            qs = qs.filter(Q(**{f"{fields[0]}__{lead}": values[0]}) & after)
         rows = list(qs[: size + 1])
     except (ValueError, TypeError, OverflowError, DjangoValidationError) as exc:
         # A well-formed cursor holding values of the wrong type (text or null for an id,

@@ -75,7 +75,8 @@ class Planner(PlanBuilder):
         moment = moment.replace(minute=self.rng.randrange(60), second=self.rng.randrange(60), microsecond=0)
         if self.rng.random() < 0.8:
             moment = self.s.snap(moment)
-        return min(moment, self.s.now - DAY * age[0])
+        # Recent ones must stay in the past (a snap may move them to the next working day).
+        return min(moment, self.s.now - datetime.timedelta(minutes=30))
 
     def category(self, kind: str, service_attitude: bool = False) -> tuple[str | None, str | None]:
         options = self.s.categories.get(kind) or []

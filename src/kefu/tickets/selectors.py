@@ -74,11 +74,14 @@ def ticket_base(user) -> QuerySet[Ticket]:
 
 
 def _routed_to(department_ids, *, live_only: bool = False) -> Q:
-    routings = TicketRouting.objects.filter(department_id__in=department_ids)
+    # EXISTS probes the (ticket, department) index per ticket, so a queue sorted by due
+    # time walks its index in order and stops after a page (`pk IN (…)` made both
+    # databases fetch and sort every ticket ever routed to the department).
+    routings = TicketRouting.objects.filter(ticket=OuterRef("pk"), department_id__in=list(department_ids))
     routings = (
         routings.filter(status__in=ACTIVE_ROUTING_STATUSES) if live_only else routings.exclude(status="cancelled")
     )
-    return Q(pk__in=routings.values("ticket_id"))
+    return Q(Exists(routings))
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:

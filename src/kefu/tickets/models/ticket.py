@@ -4,7 +4,7 @@ event history, deadline extensions and escalations."""
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -35,13 +35,11 @@ def _region_or_routed(user) -> Q:
         q |= Q(region_id__in=user_region_ids(user))
     department_ids = user_department_ids(user)
     if department_ids:
-        # A subquery, not a join: a ticket routed to two of the user's departments must
-        # still be listed once, and keyset pagination must not need DISTINCT.
-        q |= Q(
-            pk__in=TicketRouting.objects.filter(department_id__in=department_ids)
-            .exclude(status=RoutingStatus.CANCELLED)
-            .values("ticket_id")
-        )
+        # EXISTS, not a join: a ticket routed to two of the user's departments is still
+        # listed once (no DISTINCT for keyset pages), and the probe uses the (ticket,
+        # department) index, so due-ordered queues stop after a page.
+        live = TicketRouting.objects.filter(ticket=OuterRef("pk"), department_id__in=list(department_ids))
+        q |= Q(Exists(live.exclude(status=RoutingStatus.CANCELLED)))
     return q
 
 
