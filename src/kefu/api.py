@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -14,6 +15,7 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
 from kefu.core.errors import ErrorCode, KefuError
+from kefu.core.middleware import BUSY_MESSAGE, is_database_busy
 from kefu.core.tokens import token_authenticate
 
 
@@ -95,6 +97,15 @@ def _forbidden(request, exc):
 @api.exception_handler(Http404)
 def _not_found(request, exc):
     return _error(request, 404, ErrorCode.NOT_FOUND, "对象不存在或不在您的可见范围内。")
+
+
+@api.exception_handler(OperationalError)
+def _database_error(request, exc: OperationalError):
+    if not is_database_busy(exc):
+        raise exc
+    response = _error(request, 503, "busy", BUSY_MESSAGE)
+    response["Retry-After"] = "5"
+    return response
 
 
 @api.exception_handler(HttpError)

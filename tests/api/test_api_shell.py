@@ -107,3 +107,18 @@ def test_control_characters_in_any_json_body_are_a_422(client, make_user):
     assert response.status_code == 422
     assert response.json()["code"] == "validation_error"
     assert "控制字符" in response.json()["message"]
+
+
+def test_sqlite_busy_is_a_503_with_retry_after(client, make_user, monkeypatch):
+    from django.db import OperationalError
+
+    from kefu.customers import selectors
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(selectors, "customer_list", locked)
+    client.force_login(make_user("manager", scope_all=True))
+    response = client.get("/api/v1/customers")
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert response.json()["code"] == "busy"

@@ -87,6 +87,21 @@ class ServiceErrorMiddleware:
 
         from kefu.core.errors import KefuError
 
+        if is_database_busy(exception):
+            response = render(request, "error.html", {"message": BUSY_MESSAGE}, status=503)
+            response["Retry-After"] = "5"
+            return response
         if not isinstance(exception, KefuError):
             return None
         return render(request, "error.html", {"message": exception.message}, status=exception.status)
+
+
+BUSY_MESSAGE = "系统繁忙，请稍后重试。"
+
+
+def is_database_busy(exception) -> bool:
+    """SQLite's writer lock still held after the busy timeout: the request may simply be
+    retried (a 503 with Retry-After, not a 500)."""
+    from django.db import OperationalError
+
+    return isinstance(exception, OperationalError) and "database is locked" in str(exception)
