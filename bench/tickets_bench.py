@@ -384,48 +384,13 @@ def queue_page(user, filters, cursor=None):
     return page
 
 
-def proposal_list(user, filters):
-    """NOT the code: the change proposed when the queue misses its target — the
-    department as a correlated EXISTS on the live slip (served by the unique partial
-    index on (ticket, department)) instead of `pk IN (SELECT ticket_id …)`, so the
-    database can walk the (status, resolve_due_at, id) index in due order and stop
-    after one page. Measured beside the real selector for the evidence."""
-    from django.db.models import Exists, OuterRef
-
-    from kefu.tickets.models import TicketRouting
-    from kefu.tickets.selectors import TicketFilters, ticket_list
-
-    rest = TicketFilters(**{**filters.__dict__, "department": []})
-    live = TicketRouting.objects.filter(ticket=OuterRef("pk"), department_id__in=filters.department).exclude(
-        status="cancelled"
-    )
-    return ticket_list(user=user, filters=rest).filter(Exists(live))
-
-
-def queue_page_proposal(user, filters, cursor=None):
-    """The proposed query, and the proposed keyset condition: `keyset_page` filters
-    `(due > v) OR (due = v AND id > w)`, which neither database turns into an index
-    range, so page 1,000 reads every row before the cursor; the redundant bound
-    `due >= v` in front lets the index scan start at the cursor."""
-    from kefu.core.pagination import _decode, keyset_page
-    from kefu.tickets.selectors import SORTS, with_list_related
-
-    qs = proposal_list(user, filters)
-    if cursor:
-        qs = qs.filter(resolve_due_at__gte=_decode(cursor, 2)[0])
-    page = keyset_page(with_list_related(qs), order=SORTS["due"], cursor=cursor)
-    for ticket in page.items:
-        _ = (ticket.kind, ticket.customer, ticket.category, ticket.assignee, ticket.region)
-    return page
-
-
-def cursor_for_page(user, filters, number: int, lister=None) -> tuple[str | None, int]:
+def cursor_for_page(user, filters, number: int) -> tuple[str | None, int]:
     """The cursor of page `number`, walking the pages as a reader would (or of the last)."""
     from kefu.core.pagination import keyset_page
     from kefu.tickets.selectors import SORTS, ticket_list
 
     cursor, reached = None, 1
-    qs = (lister or ticket_list)(user=user, filters=filters).only("id", "resolve_due_at")
+    qs = ticket_list(user=user, filters=filters).only("id", "resolve_due_at")
     while reached < number:
         page = keyset_page(qs, order=SORTS["due"], cursor=cursor, size=50)
         if not page.next_cursor:
@@ -434,7 +399,7 @@ def cursor_for_page(user, filters, number: int, lister=None) -> tuple[str | None
     return cursor, reached
 
 
-def explain(user, filters, cursor, page=queue_page) -> str:
+def explain(user, filters, cursor) -> str:
     """The plan of the page query (PostgreSQL: with ANALYZE, actual rows and timings)."""
     from django.db import connection
 
@@ -445,7 +410,7 @@ def explain(user, filters, cursor, page=queue_page) -> str:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(capture):
-        page(user, filters, cursor)
+        queue_page(user, filters, cursor)
     sql, params = captured[-1]
     prefix = "EXPLAIN (ANALYZE, BUFFERS) " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
     with connection.cursor() as cursor_:
@@ -471,25 +436,12 @@ def run_lists(label: str, args, results: dict) -> None:
     }
     rows, plans = {}, {}
     for name, (user, filters) in cases.items():
-        # The cursor of page 1,000 is found walking with the equivalent EXISTS query
-        # (same rows, same order, same cursor) when there is one: walking a thousand
-        # pages of a query that sorts every match would take the bench an hour at 1M.
-        deep, reached = cursor_for_page(user, filters, 1000, lister=proposal_list if filters.department else None)
+        deep, reached = cursor_for_page(user, filters, 1000)
         rows[f"queue p1 {name}"] = timed(lambda u=user, f=filters: queue_page(u, f), args.repeat)
         rows[f"queue p1000 {name}"] = timed(lambda u=user, f=filters, c=deep: queue_page(u, f, c), args.repeat)
         results.setdefault("deep", {})[f"{label} {name}"] = reached
         print(f"  {name}: page 1000 → reached page {reached}")
         plans[name] = (explain(user, filters, None), explain(user, filters, deep))
-    for name in ("dept + closed [manager]", "dept + open [manager]"):
-        user, filters = cases[name]
-        deep, _reached = cursor_for_page(user, filters, 1000, lister=proposal_list)
-        name = f"{name} — proposal: EXISTS + bound"
-        rows[f"queue p1 {name}"] = timed(lambda u=user, f=filters: queue_page_proposal(u, f), args.repeat)
-        rows[f"queue p1000 {name}"] = timed(lambda u=user, f=filters, c=deep: queue_page_proposal(u, f, c), args.repeat)
-        plans[name] = (
-            explain(user, filters, None, page=queue_page_proposal),
-            explain(user, filters, deep, page=queue_page_proposal),
-        )
     for name, (p50, p95) in rows.items():
         print(f"  {name:<62} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms")
     for name, (first, deep) in plans.items():
