@@ -289,7 +289,9 @@ def child_plan(args) -> dict:
     cancelled_statement = statements[-1] if error else None
     statements.sort(key=lambda s: s[0], reverse=True)
     worst = [cancelled_statement] if cancelled_statement else []
-    worst += [s for s in statements if s[2].lstrip().upper().startswith(("UPDATE", "INSERT"))][:2]
+    worst += [
+        s for s in statements if s is not cancelled_statement and s[2].lstrip().upper().startswith(("UPDATE", "INSERT"))
+    ][:2]
     return {
         "seconds": round(seconds, 2),
         "error": error,
