@@ -131,6 +131,7 @@ def _register_routers() -> None:
     from kefu.core.api_org import router as org_router
     from kefu.customers.api import router as customers_router
     from kefu.notify.api import router as notify_router
+    from kefu.reports.api import router as reports_router
     from kefu.tickets.api import router as tickets_router
     from kefu.visits.api import router as visits_router
 
@@ -141,6 +142,7 @@ def _register_routers() -> None:
     api.add_router("", customers_router)
     api.add_router("", tickets_router)
     api.add_router("", visits_router)
+    api.add_router("", reports_router)
 
 
 _register_routers()

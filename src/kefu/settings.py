@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "kefu.customers",
     "kefu.tickets",
     "kefu.visits",
+    "kefu.reports",
     "kefu.profiles",
 ]
 

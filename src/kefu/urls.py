@@ -9,6 +9,7 @@ urlpatterns = [
     path("customers/", include("kefu.customers.urls")),
     path("tickets/", include("kefu.tickets.urls")),
     path("visits/", include("kefu.visits.urls")),
+    path("reports/", include("kefu.reports.urls")),
     path("", include("kefu.core.urls")),
 ]
 

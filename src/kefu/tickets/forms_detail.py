@@ -233,6 +233,7 @@ class ResolveForm(StyledForm):
     def __init__(self, *args, ticket: Ticket, user, may_propose: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["responsible_department"].queryset = active_departments(ticket.responsible_department)
+        self.fields["responsible_department"].initial = ticket.responsible_department_id
         if may_propose:
             self.fields["penalty_staff"].queryset = staff_choices(user, ticket.against_staff)
         else:

@@ -4,14 +4,28 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0001_initial'),
+        ("tickets", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='ticket',
-            options={'ordering': ['-id'], 'permissions': [('route_ticket', '派单、改派与撤回告知单'), ('handle_ticket', '接收告知单、记录处理与回复'), ('resolve_ticket', '填写处理结果'), ('confirm_ticket', '回访确认、重开与关闭工单'), ('supervise_ticket', '督办、升级、批准延期'), ('export_ticket', '导出工单'), ('mark_important', '标记重要投诉'), ('request_refund', '申请退款/补偿'), ('view_region_tickets', '查看本片区工单')], 'verbose_name': '工单', 'verbose_name_plural': '工单'},
+            name="ticket",
+            options={
+                "ordering": ["-id"],
+                "permissions": [
+                    ("route_ticket", "派单、改派与撤回告知单"),
+                    ("handle_ticket", "接收告知单、记录处理与回复"),
+                    ("resolve_ticket", "填写处理结果"),
+                    ("confirm_ticket", "回访确认、重开与关闭工单"),
+                    ("supervise_ticket", "督办、升级、批准延期"),
+                    ("export_ticket", "导出工单"),
+                    ("mark_important", "标记重要投诉"),
+                    ("request_refund", "申请退款/补偿"),
+                    ("view_region_tickets", "查看本片区工单"),
+                ],
+                "verbose_name": "工单",
+                "verbose_name_plural": "工单",
+            },
         ),
     ]

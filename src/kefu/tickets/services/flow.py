@@ -53,7 +53,8 @@ S = TicketStatus
 def _mark_responded(ticket: Ticket, now: datetime.datetime, fields: list[str]) -> None:
     if ticket.first_response_at is None:
         ticket.first_response_at = now
-        fields.append("first_response_at")
+        ticket.response_minutes = WorkingCalendar().working_minutes_between(ticket.created_at, now)
+        fields += ["first_response_at", "response_minutes"]
 
 
 def _stop_clock(ticket: Ticket, now: datetime.datetime) -> list[str]:
@@ -122,6 +123,11 @@ def ticket_route(
         if locked.status == S.REGISTERED:
             locked.status = S.ROUTED
             fields.append("status")
+        if locked.responsible_department_id is None:
+            # Responsible until the resolution names another: the statistics count a
+            # routed complaint against its department while it is still open.
+            locked.responsible_department = departments[0]
+            fields.append("responsible_department")
         _mark_responded(locked, now, fields)
         bump(locked, fields)
         for routing in routings:
@@ -346,10 +352,13 @@ def ticket_resolve(
             )
         locked.status = S.RESOLVED
         locked.resolution, locked.cause_analysis = resolution, cause_analysis
-        locked.responsible_party, locked.responsible_department = responsible_party, responsible_department
+        locked.responsible_party = responsible_party
+        if responsible_department is not None:  # else the routed department stays responsible
+            locked.responsible_department = responsible_department
         locked.resolved_at, locked.resolved_by = now, actor
+        locked.resolution_minutes = WorkingCalendar().working_minutes_between(locked.created_at, now)
         fields = ["status", "resolution", "cause_analysis", "responsible_party", "responsible_department"]
-        fields += ["resolved_at", "resolved_by"]
+        fields += ["resolved_at", "resolved_by", "resolution_minutes"]
         _mark_responded(locked, now, fields)
         fields += _stop_clock(locked, now)
         bump(locked, fields)
@@ -440,10 +449,11 @@ def ticket_reopen(
         locked.failed_attempts = 0
         locked.satisfaction = score
         locked.resolved_at = locked.confirmed_at = locked.closed_at = None
+        locked.resolution_minutes = None
         locked.sla_paused_at = None
         deadlines = sla.compute_deadlines(policy=locked.sla_policy, start=now)
         fields = ["status", "reopen_count", "cycle", "escalation_level", "failed_attempts", "satisfaction"]
-        fields += ["resolved_at", "confirmed_at", "closed_at", "sla_paused_at"]
+        fields += ["resolved_at", "confirmed_at", "closed_at", "resolution_minutes", "sla_paused_at"]
         fields += sla.apply_deadlines(locked, deadlines, now=now)
         bump(locked, fields)
         ticket_event(

@@ -1,0 +1,80 @@
+"""Scheduled reports: who receives which report how often, and what was delivered
+(once per subscription, recipient and period)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Frequency(models.TextChoices):
+    WEEKLY = "weekly", _("每周")
+    MONTHLY = "monthly", _("每月")
+    QUARTERLY = "quarterly", _("每季度")
+    YEARLY = "yearly", _("每年")
+
+
+class ReportSubscription(models.Model):
+    """A report sent every period to one person or to everyone holding a role; each
+    recipient gets it computed over what they may see."""
+
+    report_key = models.CharField(_("报表"), max_length=40)
+    frequency = models.CharField(_("频率"), max_length=16, choices=Frequency.choices)
+    role = models.CharField(_("角色"), max_length=40, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="report_subscriptions",
+    )
+    by_email = models.BooleanField(_("同时发送邮件"), default=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["report_key", "id"]
+        verbose_name = _("报表订阅")
+        verbose_name_plural = _("报表订阅")
+        permissions = [
+            ("view_reports", _("查看统计报表")),
+            ("export_reports", _("导出统计报表")),
+            ("manage_subscriptions", _("管理报表订阅")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(role="")) | (Q(user__isnull=True) & ~Q(role="")),
+                name="reports_subscription_user_xor_role",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_key} {self.frequency}"
+
+
+class ReportDelivery(models.Model):
+    """One rendered report handed to one recipient for one period — the unique key is
+    what makes the periodic job deliver exactly once however often it runs."""
+
+    subscription = models.ForeignKey(ReportSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period_key = models.CharField(_("统计期间"), max_length=32)
+    delivered_at = models.DateTimeField(_("送达时间"))
+    file_name = models.CharField(max_length=200)
+    content = models.BinaryField(_("报表文件"))
+
+    class Meta:
+        ordering = ["-delivered_at", "-id"]
+        verbose_name = _("报表送达")
+        verbose_name_plural = _("报表送达")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "recipient", "period_key"], name="reports_one_delivery_per_period"
+            )
+        ]
+        indexes = [models.Index(fields=["recipient", "-delivered_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subscription} → {self.recipient_id} {self.period_key}"
