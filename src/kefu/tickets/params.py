@@ -18,7 +18,7 @@ from kefu.core.errors import ValidationFailed
 from kefu.tickets.choices import Channel, Severity, SlaState, TicketStatus
 from kefu.tickets.selectors import DEFAULT_SORT, QUEUES, SORTS, TicketFilters
 
-_INT_LISTS = ("kind", "category", "department", "region", "assignee")
+_INT_LISTS = ("kind", "category", "department", "responsible_department", "region", "assignee")
 _CHOICE_LISTS = {
     "status": TicketStatus,
     "severity": Severity,

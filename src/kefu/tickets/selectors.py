@@ -57,6 +57,8 @@ class TicketFilters:
     category: list[int] = field(default_factory=list)
     severity: list[str] = field(default_factory=list)
     department: list[int] = field(default_factory=list)
+    # The department the statistics count a ticket against (reports click through here).
+    responsible_department: list[int] = field(default_factory=list)
     region: list[int] = field(default_factory=list)
     channel: list[str] = field(default_factory=list)
     sla_state: list[str] = field(default_factory=list)
@@ -129,6 +131,8 @@ def ticket_list(*, user, filters: TicketFilters | None = None) -> QuerySet[Ticke
         qs = qs.filter(severity__in=f.severity)
     if f.department:
         qs = qs.filter(_routed_to(f.department))
+    if f.responsible_department:
+        qs = qs.filter(responsible_department__in=f.responsible_department)
     if f.region:
         qs = qs.filter(region__in=f.region)
     if f.channel:
