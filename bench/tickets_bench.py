@@ -162,6 +162,8 @@ class TicketInserter:
         """Every column and its default (the database holds no defaults: Django sets them)."""
         names, defaults = [], {}
         for field in model._meta.concrete_fields:
+            if field.generated:  # computed by the database (Ticket.is_open)
+                continue
             names.append(field.column)
             default = field.get_default() if field.has_default() else (None if field.null else "")
             defaults[field.column] = json.dumps(default) if field.get_internal_type() == "JSONField" else default

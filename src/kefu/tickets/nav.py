@@ -37,9 +37,7 @@ def register() -> None:
     register_nav(
         NavItem("tickets", _("告知单月度存档"), "tickets:slip_archive", perm="tickets.export_ticket", order=70)
     )
-    register_nav(
-        NavItem("tickets", _("工单配置"), "tickets:settings", perm="tickets.manage_ticket_settings", order=90)
-    )
+    register_nav(NavItem("tickets", _("工单配置"), "tickets:settings", perm="tickets.manage_ticket_settings", order=90))
     register_counter(Counter(_("我的工单"), _MINE, url_name="tickets:queue_mine", perm=ADD, order=30))
     register_counter(
         Counter(

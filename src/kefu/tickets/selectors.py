@@ -94,15 +94,15 @@ def _queue(qs: QuerySet[Ticket], user, queue: str) -> QuerySet[Ticket]:
     if queue == "mine":
         return qs.filter(assignee=user, status__in=(*OPEN_STATUSES, *DONE_STATUSES))
     if queue == "department":
-        return qs.filter(_routed_to(access.user_department_ids(user), live_only=True), status__in=OPEN_STATUSES)
+        return qs.filter(_routed_to(access.user_department_ids(user), live_only=True), is_open=True)
     if queue == "unrouted":
         return qs.filter(status=TicketStatus.REGISTERED)
     if queue == "due_soon":
-        return qs.filter(status__in=OPEN_STATUSES, sla_state=SlaState.WARNING)
+        return qs.filter(is_open=True, sla_state=SlaState.WARNING)
     if queue == "overdue":
-        return qs.filter(status__in=OPEN_STATUSES, sla_state=SlaState.BREACHED)
+        return qs.filter(is_open=True, sla_state=SlaState.BREACHED)
     if queue == "escalated":
-        return qs.filter(status__in=OPEN_STATUSES, escalation_level__gt=0)
+        return qs.filter(is_open=True, escalation_level__gt=0)
     if queue == "awaiting_approval":
         pending = RefundRequest.objects.filter(ticket=OuterRef("pk"), status=RefundStatus.PENDING)
         return qs.filter(Exists(pending))
@@ -111,7 +111,7 @@ def _queue(qs: QuerySet[Ticket], user, queue: str) -> QuerySet[Ticket]:
     if queue == "important":
         return qs.filter(is_important=True)
     if queue == "open":
-        return qs.filter(status__in=OPEN_STATUSES)
+        return qs.filter(is_open=True)
     return qs
 
 
@@ -124,7 +124,8 @@ def ticket_list(*, user, filters: TicketFilters | None = None) -> QuerySet[Ticke
     if f.kind:
         qs = qs.filter(kind__in=f.kind)
     if f.status:
-        qs = qs.filter(status__in=f.status)
+        # Exactly the open statuses: the stored flag, whose index lists them in due order.
+        qs = qs.filter(is_open=True) if set(f.status) == set(OPEN_STATUSES) else qs.filter(status__in=f.status)
     if f.category:
         qs = qs.filter(category__in=f.category)
     if f.severity:

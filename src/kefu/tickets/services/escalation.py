@@ -369,19 +369,19 @@ def supervision_run(*, now: datetime.datetime | None = None) -> SupervisionResul
     now = now or timezone.now()
     result = SupervisionResult()
     result.marked_breached = (
-        Ticket.objects.filter(status__in=OPEN_STATUSES, sla_paused_at__isnull=True, resolve_due_at__lte=now)
+        Ticket.objects.filter(is_open=True, sla_paused_at__isnull=True, resolve_due_at__lte=now)
         .exclude(sla_state=SlaState.BREACHED)
         .update(sla_state=SlaState.BREACHED)
     )
-    warn_ids = Ticket.objects.filter(
-        warn_at__lte=now, status__in=OPEN_STATUSES, sla_paused_at__isnull=True
-    ).values_list("pk", flat=True)
+    warn_ids = Ticket.objects.filter(warn_at__lte=now, is_open=True, sla_paused_at__isnull=True).values_list(
+        "pk", flat=True
+    )
     for ticket_id in list(warn_ids[:100_000]):
         result.warned += _warn(ticket_id, now)
     rules = sla.active_rules()
-    due_ids = Ticket.objects.filter(
-        next_escalation_at__lte=now, status__in=OPEN_STATUSES, sla_paused_at__isnull=True
-    ).values_list("pk", flat=True)
+    due_ids = Ticket.objects.filter(next_escalation_at__lte=now, is_open=True, sla_paused_at__isnull=True).values_list(
+        "pk", flat=True
+    )
     for ticket_id in list(due_ids[:100_000]):
         result.escalations += _escalate_due(ticket_id, now, rules)
     return result
