@@ -8,6 +8,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("组织与基础")
 
     def ready(self) -> None:
-        from kefu.core import menu
+        from kefu.core import configcache, menu
+        from kefu.core.models import CalendarDay, CalendarYear, WorkingHours
 
         menu.register()
+        configcache.watch(WorkingHours, CalendarDay, CalendarYear)

@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.core import configcache
 from kefu.core.errors import ErrorCode, InvalidState
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,19 @@ def missing_year_message(year: int) -> str:
     return _("%(year)s 年的法定节假日尚未维护，截止时间按周末计算，请在工作日历中补充。") % {"year": year}
 
 
+def _read_years(low: int, high: int) -> tuple[dict[datetime.date, str], frozenset[int]]:
+    """The special days of the years low..high and which of those years have data."""
+    from kefu.core.models import CalendarDay, CalendarYear
+
+    days = dict(
+        CalendarDay.objects.filter(
+            date__gte=datetime.date(low, 1, 1), date__lte=datetime.date(high, 12, 31)
+        ).values_list("date", "kind")
+    )
+    known = frozenset(CalendarYear.objects.filter(year__gte=low, year__lte=high).values_list("year", flat=True))
+    return days, known
+
+
 class WorkingCalendar:
     """The working calendar of one department (or the default one, `department=None`).
 
@@ -127,6 +141,9 @@ class WorkingCalendar:
         return self._schedule
 
     def _load_schedule(self) -> WorkSchedule:
+        return configcache.cached(("workcal.schedule", self.department_id), self._read_schedule)
+
+    def _read_schedule(self) -> WorkSchedule:
         from kefu.core.models import WorkingHours
 
         if self.department_id is None:
@@ -140,19 +157,13 @@ class WorkingCalendar:
     def load_years(self, first: int, last: int) -> None:
         """Read the calendar days of the years first..last not read yet: one query for
         the days of the whole span, one for which of its years have data."""
-        from kefu.core.models import CalendarDay, CalendarYear
-
         wanted = [year for year in range(first, last + 1) if year not in self._loaded_years]
         if not wanted:
             return
         low, high = min(wanted), max(wanted)
-        for day, kind in CalendarDay.objects.filter(
-            date__gte=datetime.date(low, 1, 1), date__lte=datetime.date(high, 12, 31)
-        ).values_list("date", "kind"):
-            self._days[day] = kind
-        self._known_years.update(
-            CalendarYear.objects.filter(year__gte=low, year__lte=high).values_list("year", flat=True)
-        )
+        days, known = configcache.cached(("workcal.years", low, high), lambda: _read_years(low, high))
+        self._days.update(days)
+        self._known_years.update(known)
         self._loaded_years.update(range(low, high + 1))
 
     def _kind(self, day: datetime.date) -> str | None:

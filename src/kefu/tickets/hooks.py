@@ -22,14 +22,17 @@ def run_resolved_hooks(ticket, actor) -> None:
 
 
 def register() -> None:
+    from kefu.core import configcache
     from kefu.core.roles import register_role_permissions
     from kefu.core.services.approvals import register_approval_handler
     from kefu.profiles.services import register_profile_step
     from kefu.tickets import menu, nav
+    from kefu.tickets.models import EscalationRule, SlaPolicy, TicketSettings
     from kefu.tickets.profile_step import load_tickets_profile
     from kefu.tickets.services import discipline, refunds
 
     register_role_permissions(menu.ROLE_GRANTS)
+    configcache.watch(TicketSettings, SlaPolicy, EscalationRule)
     nav.register()
     register_profile_step(load_tickets_profile)
     register_approval_handler(

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 
 from kefu.tickets.models import TicketNumberCounter
 
@@ -22,10 +21,9 @@ def next_ticket_number(prefix: str, *, day: datetime.date) -> str:
     gives its number back."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ticket numbers must be taken inside the create's transaction")
-    counters = TicketNumberCounter.objects.filter(prefix=prefix, day=day)
     for _attempt in range(3):
-        if counters.update(last_seq=F("last_seq") + 1):
-            seq = counters.values_list("last_seq", flat=True).get()
+        seq = _increment(prefix, day)
+        if seq is not None:
             return format_ticket_number(prefix, day, seq)
         try:
             with transaction.atomic():  # savepoint: a lost race leaves our transaction usable
@@ -34,3 +32,16 @@ def next_ticket_number(prefix: str, *, day: datetime.date) -> str:
         except IntegrityError:
             continue  # somebody created today's row first: increment theirs
     raise RuntimeError("could not take a ticket number")  # pragma: no cover - three lost races in a row
+
+
+def _increment(prefix: str, day: datetime.date) -> int | None:
+    """Today's next sequence in one statement (both databases know RETURNING), or None
+    when the day has no counter row yet."""
+    table = connection.ops.quote_name(TicketNumberCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE prefix = %s AND day = %s RETURNING last_seq",  # noqa: S608 (our table name)
+            [prefix, connection.ops.adapt_datefield_value(day)],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from kefu.core import configcache
 from kefu.core.workcal import WorkingCalendar
 from kefu.tickets.choices import SlaState
 from kefu.tickets.models import EscalationRule, SlaPolicy, Ticket, TicketCategory, TicketSettings
@@ -28,7 +29,7 @@ def match_policy(*, kind_id: int, severity: str, category: TicketCategory | None
     ancestors = category_ancestors(category)
     best: tuple | None = None
     chosen = None
-    for policy in SlaPolicy.objects.filter(is_active=True):
+    for policy in active_policies():
         if policy.kind_id not in (None, kind_id) or policy.severity not in ("", severity):
             continue
         if policy.category_id is not None and policy.category_id not in ancestors:
@@ -49,8 +50,16 @@ class Deadlines:
     next_escalation_at: datetime.datetime | None
 
 
+def active_policies() -> list[SlaPolicy]:
+    """Shared between callers (kefu.core.configcache): read, never modify."""
+    return configcache.cached("tickets.sla_policies", lambda: list(SlaPolicy.objects.filter(is_active=True)))
+
+
 def active_rules() -> list[EscalationRule]:
-    return list(EscalationRule.objects.filter(is_active=True).order_by("level"))
+    """Shared between callers (kefu.core.configcache): read, never modify."""
+    return configcache.cached(
+        "tickets.escalation_rules", lambda: list(EscalationRule.objects.filter(is_active=True).order_by("level"))
+    )
 
 
 def next_escalation_moment(
@@ -82,7 +91,7 @@ def compute_deadlines(
     """Deadlines of a cycle starting at `start`: the policy's, or the settings' default
     targets when no policy matches (every ticket has deadlines)."""
     calendar = calendar or WorkingCalendar()
-    settings = settings or TicketSettings.current()
+    settings = settings or TicketSettings.cached()
     rules = active_rules() if rules is None else rules
     if policy is not None:
         response_minutes, resolve_minutes = policy.response_minutes, policy.resolve_minutes

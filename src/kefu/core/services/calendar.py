@@ -23,7 +23,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.core import access
+from kefu.core import access, configcache
 from kefu.core.audit import audit_record, field_changes
 from kefu.core.errors import NotFound, ValidationFailed
 from kefu.core.models import CalendarDay, CalendarYear, DayKind, DaySource, Department, WorkingHours
@@ -146,6 +146,7 @@ def calendar_seed(*, years: Iterable[int] | None = None, actor=None, missing_onl
         if stale:
             CalendarDay.objects.filter(pk__in=stale).delete()
         result.update(created=len(to_create), updated=len(to_update), deleted=len(stale))
+        configcache.invalidate()  # bulk writes send no signals
 
         marks = {row.year: row for row in CalendarYear.objects.select_for_update().filter(year__in=todo)}
         for year in todo:

@@ -152,8 +152,17 @@ class TicketSettings(TimeStampedModel):
 
     @classmethod
     def current(cls) -> "TicketSettings":
+        """The row as stored now (to edit it)."""
         row = cls.objects.filter(pk=1).first()
         return row or cls(pk=1)
+
+    @classmethod
+    def cached(cls) -> "TicketSettings":
+        """The settings for reading on every ticket (see kefu.core.configcache): shared,
+        never to be modified or saved."""
+        from kefu.core import configcache
+
+        return configcache.cached("tickets.settings", cls.current)
 
 
 class TicketNumberCounter(models.Model):

@@ -257,7 +257,7 @@ def attachment_add(*, actor, ticket: Ticket, upload, event: TicketEvent | None =
     transitions.check("attach", ticket)
     if event is not None and event.ticket_id != ticket.pk:
         raise ValidationFailed(_("所选记录不属于该工单。"), details={"field": "event"})
-    limit_mb = TicketSettings.current().attachment_max_mb
+    limit_mb = TicketSettings.cached().attachment_max_mb
     name, content_type = _check_upload(upload, limit_mb)
 
     now = timezone.now()

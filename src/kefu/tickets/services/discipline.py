@@ -58,7 +58,7 @@ def discipline_check(*, staff: User, month: datetime.date) -> PenaltyProposal | 
     """Flag a penalty proposal when `staff` has reached the month's limit. Idempotent:
     one flag per person and month (a unique constraint), whoever registers the next
     complaint and however often this runs."""
-    limit = TicketSettings.current().complaints_per_month_limit
+    limit = TicketSettings.cached().complaints_per_month_limit
     month = month.replace(day=1)
     start, end = _month_range(month)
     count = (

@@ -104,7 +104,7 @@ def ticket_route(
                 details={"departments": again},
             )
         if due_at is None:
-            due_at = WorkingCalendar().add_working_minutes(now, TicketSettings.current().slip_minutes)
+            due_at = WorkingCalendar().add_working_minutes(now, TicketSettings.cached().slip_minutes)
         taken = locked.routings.count()
         routings = []
         for offset, department in enumerate(departments, start=1):
@@ -255,7 +255,7 @@ def routing_record_handling(
         )
         if (
             outcome == HandlingOutcome.FAILED
-            and ticket.failed_attempts >= TicketSettings.current().failed_attempts_limit
+            and ticket.failed_attempts >= TicketSettings.cached().failed_attempts_limit
         ):
             from kefu.tickets.services.escalation import escalate_failed_attempts
 
@@ -436,7 +436,7 @@ def ticket_reopen(
         locked = lock_ticket(ticket, expected_version=expected_version)
         transitions.check("reopen", locked)
         reset = list(locked.routings.filter(status=RoutingStatus.REPLIED))
-        due = WorkingCalendar().add_working_minutes(now, TicketSettings.current().slip_minutes)
+        due = WorkingCalendar().add_working_minutes(now, TicketSettings.cached().slip_minutes)
         for routing in reset:
             routing.status, routing.due_at = RoutingStatus.SENT, due
             routing.accepted_by = routing.accepted_at = None

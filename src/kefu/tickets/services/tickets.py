@@ -130,7 +130,7 @@ def ticket_create(*, actor, data: TicketInput, now: datetime.datetime | None = N
     # Handing a new ticket to somebody else is a supervisor's move (assign).
     if assignee.pk != actor.pk and not (access.sees_everything(actor) or access.has_perm(actor, SUPERVISE)):
         raise AccessDenied(_("只有主管可以在登记时指定其他负责人。"))
-    settings = TicketSettings.current()
+    settings = TicketSettings.cached()
     with transaction.atomic():
         policy = sla.match_policy(kind_id=kind.pk, severity=data.severity, category=data.category)
         ticket = Ticket(
