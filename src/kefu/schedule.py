@@ -74,3 +74,13 @@ def attachment_files_sweep():
 
     with acting_as(request_id="job:attachment_files_sweep"):
         sweep()
+
+
+@db_periodic_task(crontab(hour="6", minute="10"))
+def reports_delivery():
+    """Daily at 06:10: deliver each report subscription's last finished period (last
+    week, month, quarter, year) to its recipients, once (see reports/subscriptions.py)."""
+    from kefu.reports.tasks import reports_deliver_due
+
+    with acting_as(request_id="job:reports_delivery"):
+        reports_deliver_due()

@@ -47,7 +47,19 @@ class ReportSubscription(models.Model):
             models.CheckConstraint(
                 condition=(Q(user__isnull=False) & Q(role="")) | (Q(user__isnull=True) & ~Q(role="")),
                 name="reports_subscription_user_xor_role",
-            )
+            ),
+            # The same report at the same frequency twice to one recipient would only
+            # deliver the same file twice: one subscription per (report, frequency, target).
+            models.UniqueConstraint(
+                fields=["report_key", "frequency", "user"],
+                condition=Q(user__isnull=False),
+                name="reports_subscription_unique_user",
+            ),
+            models.UniqueConstraint(
+                fields=["report_key", "frequency", "role"],
+                condition=~Q(role=""),
+                name="reports_subscription_unique_role",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -56,11 +68,20 @@ class ReportSubscription(models.Model):
 
 class ReportDelivery(models.Model):
     """One rendered report handed to one recipient for one period — the unique key is
-    what makes the periodic job deliver exactly once however often it runs."""
+    what makes the periodic job deliver exactly once however often it runs.
 
-    subscription = models.ForeignKey(ReportSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    The report's key, title and period are copied here, and the subscription link is
+    cleared rather than cascaded, so a recipient keeps what was delivered to them after
+    a manager ends the subscription."""
+
+    subscription = models.ForeignKey(
+        ReportSubscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    report_key = models.CharField(_("报表"), max_length=40)
+    title = models.CharField(_("标题"), max_length=200)
     period_key = models.CharField(_("统计期间"), max_length=32)
+    period_label = models.CharField(_("统计期间名称"), max_length=60)
     delivered_at = models.DateTimeField(_("送达时间"))
     file_name = models.CharField(max_length=200)
     content = models.BinaryField(_("报表文件"))
@@ -74,7 +95,7 @@ class ReportDelivery(models.Model):
                 fields=["subscription", "recipient", "period_key"], name="reports_one_delivery_per_period"
             )
         ]
-        indexes = [models.Index(fields=["recipient", "-delivered_at"])]
+        indexes = [models.Index(fields=["recipient", "-delivered_at", "-id"], name="reports_delivery_inbox")]
 
     def __str__(self) -> str:
-        return f"{self.subscription} → {self.recipient_id} {self.period_key}"
+        return f"{self.title} → {self.recipient_id}"

@@ -17,12 +17,19 @@
       var chart = window.echarts.init(el);
       chart.setOption(JSON.parse(source.textContent));
       el.dataset.rendered = "1";
-      if (el.dataset.clickBase) {
-        chart.on("click", function (params) {
-          var key = (params.data && params.data.key) || params.name;
+      // A point may carry its own list URL (same site only); else its key goes after
+      // data-click-base. A point with neither (an empty group) leads nowhere.
+      chart.on("click", function (params) {
+        var data = params.data || {};
+        if (typeof data.url === "string" && /^\/(?!\/)/.test(data.url)) {
+          window.location.href = data.url;
+          return;
+        }
+        var key = data.key || (data.url === undefined ? params.name : "");
+        if (el.dataset.clickBase && key) {
           window.location.href = el.dataset.clickBase + encodeURIComponent(key);
-        });
-      }
+        }
+      });
       window.addEventListener("resize", function () { chart.resize(); });
     });
   }

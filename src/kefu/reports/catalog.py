@@ -1,0 +1,110 @@
+"""The named reports (报表目录): each one a title, a line saying what it is for, and the
+function that builds it for a viewer and a period. Pages, Excel and PDF files, the API
+and the scheduled deliveries all go through `build_report`, so a report is computed one
+way only — over what the viewer may see."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kefu.core import access
+from kefu.core.errors import NotFound
+from kefu.reports.periods import Period
+from kefu.reports.tables import Report
+
+VIEW = "reports.view_reports"
+EXPORT = "reports.export_reports"
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    key: str
+    title: str | Promise
+    description: str | Promise
+    build: Callable[..., Report]  # build(user=, period=)
+
+
+def _lazy(dotted: str) -> Callable[..., Report]:
+    """The builder at `dotted`, imported on first use: the catalogue is read by the menu,
+    the subscription forms and the API's list, none of which needs the figure selectors."""
+
+    def build(*, user, period: Period) -> Report:
+        return import_string(dotted)(user=user, period=period)
+
+    build.__name__ = build.__qualname__ = dotted.rsplit(".", 1)[-1]
+    return build
+
+
+def _spec(key: str, title: str, description: str, build: str) -> tuple[str, ReportSpec]:
+    return key, ReportSpec(key, gettext_lazy(title), gettext_lazy(description), _lazy(f"kefu.reports.builders.{build}"))
+
+
+REPORTS: dict[str, ReportSpec] = dict(
+    [
+        _spec(
+            "complaints",
+            "投诉统计报表",
+            "按分类、责任部门、片区、渠道、严重程度统计投诉量、处理用时（平均与 P90 工时）、时限达标率、"
+            "重开率与满意度，与上期及去年同期对比；附投诉调查的主要原因。",
+            "tickets.build_complaints",
+        ),
+        _spec(
+            "repairs",
+            "报修统计",
+            "报修的数量、处理用时、时限达标率与满意度，按分类、责任部门、片区、渠道、严重程度统计，与上期及去年同期对比。",
+            "tickets.build_repairs",
+        ),
+        _spec(
+            "visits",
+            "回访统计",
+            "计划、完成、接通、满意度与 NPS；回访 → 到院 → 成交漏斗；按回访类型、项目、方式、客户分类统计；"
+            "各类客户回访频次达标情况。",
+            "visits.build_visits",
+        ),
+        _spec(
+            "customers",
+            "客户统计",
+            "期末客户数、新增与流失客户，按客户分类、片区、信息来源、产品类别、生命周期统计；需关注的大客户。",
+            "customers.build_customers",
+        ),
+        _spec(
+            "staff",
+            "员工统计",
+            "每位员工处理的工单、首次响应与处理用时（工时）、满意度、完成与接通的回访。",
+            "staff.build_staff",
+        ),
+        _spec(
+            "completed",
+            "完工客户月报",
+            "本期完工的客户及其合同、开工与完工日期、设计师、工长、完工回访满意度与未结工单，每月上报集团客服部。",
+            "completed.build_completed",
+        ),
+        _spec(
+            "important",
+            "重要投诉报表",
+            "本期登记的重要投诉：列为重要的原因、处理状态、责任部门与处理用时，并按责任部门汇总。",
+            "important.build_important",
+        ),
+    ]
+)
+
+
+def report_spec(key: str) -> ReportSpec:
+    spec = REPORTS.get(key)
+    if spec is None:
+        raise NotFound(_("没有这个报表：%(key)s") % {"key": str(key)[:40]})
+    return spec
+
+
+def build_report(key: str, *, user, period: Period) -> Report:
+    """The report `key` over `period`, figures limited to what `user` may see. Unknown
+    key → NotFound; without `reports.view_reports` → AccessDenied."""
+    spec = report_spec(key)
+    access.require(user, VIEW)
+    return spec.build(user=user, period=period)
