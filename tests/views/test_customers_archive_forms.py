@@ -185,7 +185,8 @@ def test_edit_saves_and_is_on_the_timeline(manager_client, manager, east):
     assert (customer.name, customer.lifecycle, customer.id_number) == ("张三丰", "lost", ID_NUMBER)
     assert customer.extra == {"foreman": "王工"}
     assert list(customer.tags.values_list("name", flat=True)) == ["武当"]
-    assert customer.timeline.filter(kind="customer.lifecycle_changed").exists()
+    change = customer.timeline.get(kind="customer.lifecycle_changed")
+    assert change.data == {"from": "active", "to": "lost"}
 
 
 def test_stale_version_keeps_the_users_input(manager_client, manager, east):

@@ -83,7 +83,7 @@ def month_visits(*, user, month: datetime.date) -> QuerySet[Visit]:
     )
 
 
-def _stat_expressions() -> dict[str, Any]:
+def stat_expressions() -> dict[str, Any]:
     # The same figures as selectors.visit_stats, as annotations so that one GROUP BY
     # gives them per group (test_visits_oversight checks both agree on the totals).
     return {
@@ -126,7 +126,7 @@ def completion_by(*, visits: QuerySet[Visit], grouping: str) -> list[dict[str, A
     if grouping not in GROUPINGS:
         raise ValidationFailed(_("统计维度无效。"), details={"field": "grouping"})
     _title, fields = GROUPINGS[grouping]
-    rows = visits.order_by().values(*fields).annotate(**_stat_expressions())
+    rows = visits.order_by().values(*fields).annotate(**stat_expressions())
     result = []
     for row in rows:
         row = _finish(dict(row))

@@ -304,6 +304,8 @@ def customer_update(
                 title=_("生命周期：%(old)s → %(new)s")
                 % {"old": Lifecycle(changes["lifecycle"][0]).label, "new": Lifecycle(changes["lifecycle"][1]).label},
                 actor=actor,
+                # The states themselves, for the statistics (customers lost in a period).
+                data={"from": changes["lifecycle"][0], "to": changes["lifecycle"][1]},
             )
     customer.refresh_from_db()
     return customer

@@ -3,13 +3,13 @@ merged-away archives excluded): how many exist at the period's end, how many wer
 opened in it, how many were lost in it, key accounts and the lifecycle split — by
 class, region, source, product category, lifecycle, owner or month.
 
-"Lost in the period": the archive records no dated lifecycle transition with its
-target state — the customer service writes a timeline entry `customer.lifecycle_changed`
-(its title names the states, its data does not) and an audit event. So a customer counts
-as lost in the period when it is lost now and its LAST lifecycle change lies in the
-period (that change is the one that made it lost); an archive entered as lost (created,
-imported) with no change since counts at its creation. A customer lost in the period
-and won back since is not counted.
+"Lost in the period": every lifecycle change writes a timeline entry
+`customer.lifecycle_changed` (its data holds the states only since 2026-11, so older
+entries cannot be asked which state they led to). A customer counts as lost in the
+period when it is lost now and its LAST lifecycle change lies in the period (that
+change is the one that made it lost); an archive entered as lost (created, imported)
+with no change since counts at its creation. A customer lost in the period and won
+back since is not counted: the figure is "lost, and still lost".
 
 Two GROUP BY queries per call: the customers by creation bucket (before the period, or
 each month of it), cumulated here over those few buckets into "existing at the end";

@@ -1,7 +1,7 @@
 """Visit figures of a period: the visits DUE in it (by planned date), over what the
 viewer may see (`visit_base`), cancelled ones left out (never work to do).
 
-The per-group expressions are the oversight page's (`visits.oversight._stat_expressions`:
+The per-group expressions are the oversight page's (`visits.oversight.stat_expressions`:
 planned, attempted, reached, satisfaction, NPS answers, arrivals, deals), so the two
 pages agree; on top, the reports count as "done" every visit worked to an end — reached
 (已完成) or given up (未能联系) — and split it by outcome: reach rate = reached / done.
@@ -39,7 +39,7 @@ from kefu.reports.selectors.common import (
 )
 from kefu.reports.sql import count_groups
 from kefu.visits.choices import VisitChannel, VisitStatus
-from kefu.visits.oversight import _stat_expressions
+from kefu.visits.oversight import stat_expressions
 from kefu.visits.selectors import visit_base
 
 VISIT_DIMENSIONS = ("assignee", "team", "rule", "region", "channel", "visit_type", "customer_class", "month")
@@ -120,7 +120,7 @@ def period_visits(*, user, period: Period, filters: Mapping[str, object] | None 
 
 
 def _expressions(today: datetime.date) -> dict[str, Any]:
-    expressions = _stat_expressions()
+    expressions = stat_expressions()
     expressions["finished"] = Count("id", filter=Q(status__in=FINISHED))
     expressions["overdue"] = Count("id", filter=Q(status=VisitStatus.PLANNED, due_date__lt=today))
     expressions["amount"] = Sum("deal_amount", filter=Q(deal=True))
