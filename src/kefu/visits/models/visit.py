@@ -28,13 +28,14 @@ def _team_or_region(user) -> Q:
 
 class Visit(VersionedModel):
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="visits"
+        "customers.Customer", verbose_name=_("客户"), db_index=False, on_delete=models.PROTECT, related_name="visits"
     )
     rule = models.ForeignKey(
         "visits.VisitRule",
         verbose_name=_("回访规则"),
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="visits",
     )
@@ -43,12 +44,19 @@ class Visit(VersionedModel):
         verbose_name=_("回访活动"),
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="visits",
     )
     # What the visit is about: the ticket to confirm, or the event that caused it.
     ticket = models.ForeignKey(
-        "tickets.Ticket", verbose_name=_("工单"), null=True, blank=True, on_delete=models.PROTECT, related_name="visits"
+        "tickets.Ticket",
+        verbose_name=_("工单"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="visits",
     )
     # The period or event occurrence it covers, e.g. "2026-11#2", "ticket:17:c1",
     # "service:2026-11-02:+7"; unique per rule and customer, so planning twice plans once.
@@ -57,13 +65,31 @@ class Visit(VersionedModel):
     due_date = models.DateField(_("计划日期"))
     call_back_at = models.DateTimeField(_("约定回拨时间"), null=True, blank=True)
     assignee = models.ForeignKey(
-        USER, verbose_name=_("回访人"), null=True, blank=True, on_delete=models.PROTECT, related_name="visits"
+        USER,
+        verbose_name=_("回访人"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="visits",
     )
     team = models.ForeignKey(
-        "core.Department", verbose_name=_("班组"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "core.Department",
+        verbose_name=_("班组"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     region = models.ForeignKey(
-        "core.Region", verbose_name=_("片区"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "core.Region",
+        verbose_name=_("片区"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     status = models.CharField(_("状态"), max_length=16, choices=VisitStatus.choices, default=VisitStatus.PLANNED)
     channel = models.CharField(_("回访方式"), max_length=16, choices=VisitChannel.choices, default=VisitChannel.PHONE)
@@ -72,7 +98,7 @@ class Visit(VersionedModel):
     retry_working_days = models.PositiveSmallIntegerField(default=1)
     outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices, blank=True)
     questionnaire_version = models.ForeignKey(
-        "visits.QuestionnaireVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "visits.QuestionnaireVersion", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+"
     )
     answers = models.JSONField(_("答卷"), default=dict, blank=True)
     # Read off the answers for statistics (the first 1–5 score and NPS question).
@@ -87,12 +113,15 @@ class Visit(VersionedModel):
     deal = models.BooleanField(_("已成交"), default=False)
     deal_amount = models.DecimalField(_("成交金额"), max_digits=12, decimal_places=2, null=True, blank=True)
     done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
-    done_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    done_by = models.ForeignKey(
+        USER, null=True, blank=True, db_index=False, on_delete=models.SET_NULL, related_name="+"
+    )
     created_ticket = models.ForeignKey(
         "tickets.Ticket",
         verbose_name=_("由回访创建的工单"),
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.SET_NULL,
         related_name="+",
     )
@@ -119,13 +148,27 @@ class Visit(VersionedModel):
                 fields=["campaign", "customer"], condition=Q(campaign__isnull=False), name="visits_once_per_campaign"
             ),
         ]
+        # Planning writes millions of rows: a planned visit enters 7 index entries, not
+        # the 19 Django's defaults gave (a single-column index per foreign key). The
+        # foreign keys are indexed by the composites they lead (customer, rule,
+        # assignee, region; campaign by its unique constraint) or, when mostly null,
+        # by partial indexes on their non-null rows; questionnaire versions are never
+        # deleted, so nothing looks visits up by them.
         indexes = [
             models.Index(fields=["assignee", "status", "due_date", "id"]),
             models.Index(fields=["region", "status", "due_date", "id"]),
             models.Index(fields=["status", "due_date", "id"]),
             models.Index(fields=["customer", "done_at"]),
-            models.Index(fields=["done_at"]),
             models.Index(fields=["rule", "status"]),
+            models.Index(fields=["done_at"], name="visits_done_at", condition=Q(done_at__isnull=False)),
+            models.Index(
+                fields=["team", "status", "due_date", "id"], name="visits_team_queue", condition=Q(team__isnull=False)
+            ),
+            models.Index(fields=["ticket"], name="visits_ticket", condition=Q(ticket__isnull=False)),
+            models.Index(
+                fields=["created_ticket"], name="visits_created_ticket", condition=Q(created_ticket__isnull=False)
+            ),
+            models.Index(fields=["done_by"], name="visits_done_by", condition=Q(done_by__isnull=False)),
         ]
 
     def __str__(self) -> str:
