@@ -12,10 +12,14 @@ from django.urls import reverse
 from kefu.reports.dashboards import build_dashboard, dashboard_for
 from kefu.reports.dashboards.widgets import chart_option
 from tests.views.dashboard_support import (
+    add_empty_groups,
     assert_counts_match,
     build_dashboard_world,
     figure,
+    linked_counts,
+    point,
     query_of,
+    rows_on,
     widget,
 )
 
@@ -162,7 +166,11 @@ def test_supervisor_overdue_by_department_links_the_responsible_department(clien
     # t1 was routed to engineering (its responsible department); t4 was never routed.
     assert by_label["工程部"].value == 1
     assert query_of(by_label["工程部"].url)["responsible_department"] == str(w["engineering"].pk)
-    assert by_label["未指定部门"].value == 1 and by_label["未指定部门"].url is None
+    # t4: the list's `none` selects exactly the tickets without a responsible department.
+    assert by_label["未指定部门"].value == 1
+    assert query_of(by_label["未指定部门"].url)["responsible_department"] == "none"
+    client.force_login(w["supervisor"])
+    assert rows_on(client, by_label["未指定部门"].url) == 1
 
 
 # ---------------------------------------------------------------------------- managers
@@ -269,9 +277,13 @@ def test_dashboard_page_renders_charts_with_click_through(client, w):
 
 
 def test_chart_option_marks_unlinked_points_not_clickable(w):
-    chart = widget(_build(w["supervisor"]), "overdue_by_department")
-    data = chart_option(chart)["series"][0]["data"]
-    assert any("key" not in item and item["cursor"] == "default" for item in data)
+    # The rate line of the SLA trend is no list of rows: its points lead nowhere.
+    chart = widget(_build(w["manager"]), "sla_trend")
+    option = chart_option(chart)
+    rate = next(s for s in option["series"] if s["name"] == "达标率")
+    assert all("key" not in item and "url" not in item and item["cursor"] == "default" for item in rate["data"])
+    met = next(s for s in option["series"] if s["name"] == "按时处理")
+    assert all(item["url"].startswith("/tickets/?") for item in met["data"])
 
 
 def test_roles_without_a_dashboard_get_403(client, make_user, roles):
@@ -317,3 +329,116 @@ def test_go_refuses_anything_but_a_list(client, w, target):
 def test_go_needs_a_login(client):
     response = client.get(reverse("reports:dashboard_go"), {"to": "/tickets/"})
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+# ---------------------------------------------------------------------------- empty groups, exactly
+
+
+@pytest.fixture
+def gaps(w):
+    return add_empty_groups(w)
+
+
+def _checked(dashboard) -> set[str]:
+    return {url for _what, _value, url in linked_counts(dashboard)}
+
+
+def test_supervisor_links_the_empty_groups_exactly(client, gaps):
+    w = gaps
+    dashboard = _build(_fresh(w["supervisor"]))
+    unassigned_tickets = point(dashboard, "team_load", "未完结工单", "未分配")
+    unassigned_visits = point(dashboard, "team_load", "今日及逾期待回访", "未分配")
+    assert (unassigned_tickets.value, unassigned_visits.value) == (1, 1)
+    assert query_of(unassigned_tickets.url)["assignee"] == "none"
+    assert query_of(unassigned_visits.url)["assignee"] == "none"
+    no_department = point(dashboard, "overdue_by_department", "已超时", "未指定部门")
+    assert no_department.value == 2  # t4 and the uncategorised complaint
+    week = point(dashboard, "week_visits", "待回访", "未分配")
+    assert week.value == 1 and query_of(week.url)["assignee"] == "none"
+    # SLA: t3 handled on time, the withdrawn one late — still counted as resolved, and
+    # the list's `resolved=1` still holds it (a status list could not).
+    sla = widget(dashboard, "sla_compliance")
+    assert all(s.counts for s in sla.series)
+    met, breached = (s.points[0] for s in sla.series)
+    assert (met.value, breached.value) == (1, 1)
+    assert query_of(breached.url)["resolved"] == "1" and "status" not in query_of(breached.url)
+    urls = _checked(dashboard)
+    for linked in (unassigned_tickets, unassigned_visits, no_department, week, met, breached):
+        assert linked.url in urls
+    client.force_login(_fresh(w["supervisor"]))
+    assert_counts_match(client, dashboard)
+
+
+@pytest.mark.parametrize("role", ["manager", "director"])
+def test_management_links_the_empty_groups_exactly(client, gaps, role):
+    w = gaps
+    dashboard = _build(_fresh(w[role]))
+    month = widget(dashboard, "complaints_by_category").categories[-1]
+    uncategorised = point(dashboard, "complaints_by_category", "未分类", month)
+    no_department = point(dashboard, "complaints_by_department", "未指定部门", month)
+    assert query_of(uncategorised.url)["category"] == "none"
+    assert query_of(no_department.url)["responsible_department"] == "none"
+    assert uncategorised.value == 1
+    # t4, the south's complaint and the uncategorised one (the repair has no responsible
+    # department either, but this chart counts complaints only).
+    assert no_department.value == 3
+    breached = point(dashboard, "sla_trend", "超时处理", month)
+    assert breached.value == 1 and query_of(breached.url)["resolved"] == "1"
+    funnel = widget(dashboard, "visit_funnel")
+    stages = dict(zip(funnel.categories, funnel.series[0].points, strict=True))
+    assert {name: p.value for name, p in stages.items()} == {"已回访": 3, "已接通": 2, "到院/到店": 1, "成交": 1}
+    assert all(p.url for p in stages.values())
+    assert query_of(stages["已回访"].url)["status"] == "finished"
+    assert query_of(stages["到院/到店"].url)["arrived"] == "1"
+    customers = {
+        "customers_by_class": ("未分类", "customer_class"),
+        "customers_by_region": ("未指定片区", "region"),
+        "customers_by_source": ("未知来源", "source"),
+    }
+    empty_customers = []
+    for key, (label, param) in customers.items():
+        chart = widget(dashboard, key)
+        p = dict(zip(chart.categories, chart.series[0].points, strict=True))[label]
+        assert query_of(p.url)[param] == "none"
+        empty_customers.append(p)
+    urls = _checked(dashboard)
+    for linked in (uncategorised, no_department, breached, *stages.values(), *empty_customers):
+        assert linked.url in urls
+    client.force_login(_fresh(w[role]))
+    assert assert_counts_match(client, dashboard) >= 25
+
+
+def test_other_series_links_the_union_of_its_groups(client, w):
+    from tests.factories_tickets import category, make_ticket
+
+    customer = w["tickets"][0].customer
+    for n, name in enumerate(("设计师", "材料质量", "增项费用", "水电问题", "木作/油漆", "竣工延误", "工长/工人")):
+        for _i in range(n + 2):  # bigger than the smallest groups of the world
+            make_ticket(w["agent"], customer=customer, category=category(name), title=name)
+    dashboard = _build(_fresh(w["manager"]))
+    chart = widget(dashboard, "complaints_by_category")
+    other = point(dashboard, "complaints_by_category", "其他", chart.categories[-1])
+    assert other.value == 2  # 防水渗漏 and 开工延误, one each
+    assert len(query_of(other.url)["category"].split("%2C")) == 2
+    client.force_login(_fresh(w["manager"]))
+    assert rows_on(client, other.url) == 2
+
+
+def test_agent_due_today_more_lists_exactly_the_table(client, w):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kefu.tickets.models import Ticket
+
+    t1, t2, t4 = w["tickets"][0], w["tickets"][1], w["tickets"][3]
+    Ticket.objects.filter(pk=t1.pk).update(resolve_due_at=timezone.now() - timedelta(hours=2))
+    Ticket.objects.filter(pk=t4.pk).update(resolve_due_at=timezone.now() - timedelta(days=2))
+    Ticket.objects.filter(pk=t2.pk).update(resolve_due_at=timezone.now() + timedelta(days=3))
+    due = widget(_build(w["agent"]), "due_today")
+    assert [r["number"] for r in due.rows] == [t4.number, t1.number]
+    assert query_of(due.more_url)["due_to"] == w["today"].isoformat()
+    client.force_login(w["agent"])
+    html = client.get(due.more_url).content.decode()
+    assert html.count('data-testid="ticket-row"') == 2
+    assert html.index(t4.number) < html.index(t1.number)

@@ -9,10 +9,12 @@ from collections.abc import Mapping
 from django.utils.translation import gettext as _
 
 from kefu.core.errors import ValidationFailed
-from kefu.customers.selectors import SORTS, CustomerFilters
+from kefu.customers.selectors import NONE_KEYS, SORTS, CustomerFilters
 
 _INT_LISTS = ("customer_class", "region", "owner", "credit_grade", "source", "category")
 _STR_LISTS = ("lifecycle", "tags")
+# `none` in these lists stands for "not set" (未分类 / 未指定片区 / 未知来源), alone or with ids.
+NONE = "none"
 _DATES = ("created_from", "created_to", "updated_from", "updated_to")
 
 
@@ -28,11 +30,15 @@ def _getlist(params, key: str) -> list[str]:
 
 
 def filters_from_params(params: Mapping) -> CustomerFilters:
-    """Parse `q`, list filters (repeated or comma-separated), dates (YYYY-MM-DD),
+    """Parse `q`, list filters (repeated or comma-separated; `none` for an unset class,
+    region or source), dates (YYYY-MM-DD),
     `key_account` (1/0) and custom fields as `extra.<key>` / `extra.<key>__gte`."""
     f = CustomerFilters(q=(params.get("q") or "").strip(), kind=(params.get("kind") or "").strip())
     for key in _INT_LISTS:
         raw = _getlist(params, key)
+        if key in NONE_KEYS and any(v.lower() == NONE for v in raw):
+            f.none_of.append(key)
+            raw = [v for v in raw if v.lower() != NONE]
         if any(not v.isdigit() or len(v) > 18 for v in raw):  # ids fit in a 64-bit integer
             raise ValidationFailed(_("筛选条件无效：%(key)s") % {"key": key}, details={"field": key})
         setattr(f, key, [int(v) for v in raw])

@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from kefu.core import access
@@ -24,6 +24,11 @@ SORTS: dict[str, tuple[str, ...]] = {
     "-updated_at": ("-updated_at", "-id"),
     "archive_no": ("archive_no",),
 }
+
+
+# The list filters that accept `none` (the field is not set): the statistics' empty
+# groups (未分类, 未指定片区, 未知来源) click through to exactly those archives.
+NONE_KEYS = ("customer_class", "region", "source")
 
 
 @dataclass
@@ -45,6 +50,8 @@ class CustomerFilters:
     updated_to: datetime.date | None = None
     # Custom fields: {"foreman": "李工", "contract_date__gte": "2026-01-01"}
     extra: dict[str, Any] = field(default_factory=dict)
+    # Keys of NONE_KEYS whose "not set" group is wanted (besides the ids, if any).
+    none_of: list[str] = field(default_factory=list)
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:
@@ -81,18 +88,15 @@ def customer_list(*, user, filters: CustomerFilters | None = None) -> QuerySet[C
     qs = customer_base(user)
     if f.kind:
         qs = qs.filter(kind=f.kind)
-    if f.customer_class:
-        qs = qs.filter(customer_class__in=f.customer_class)
-    if f.region:
-        qs = qs.filter(region__in=f.region)
+    qs = _ids_or_none(qs, f, "customer_class")
+    qs = _ids_or_none(qs, f, "region")
     if f.owner:
         qs = qs.filter(owner__in=f.owner)
     if f.credit_grade:
         qs = qs.filter(credit_grade__in=f.credit_grade)
     if f.lifecycle:
         qs = qs.filter(lifecycle__in=f.lifecycle)
-    if f.source:
-        qs = qs.filter(source__in=f.source)
+    qs = _ids_or_none(qs, f, "source")
     if f.category:
         qs = qs.filter(
             pk__in=Customer.categories.through.objects.filter(productcategory__in=f.category).values("customer")
@@ -113,6 +117,18 @@ def customer_list(*, user, filters: CustomerFilters | None = None) -> QuerySet[C
         qs = _filter_extra(qs, f.extra)
     if f.q:
         qs = search_filter(qs, f.q)
+    return qs
+
+
+def _ids_or_none(qs: QuerySet[Customer], f: CustomerFilters, key: str) -> QuerySet[Customer]:
+    """`key IN ids`, `key IS NULL` for `none`, or either when both are asked for."""
+    ids, with_none = getattr(f, key), key in f.none_of
+    if with_none and ids:
+        return qs.filter(Q(**{f"{key}__in": ids}) | Q(**{f"{key}__isnull": True}))
+    if with_none:
+        return qs.filter(**{f"{key}__isnull": True})
+    if ids:
+        return qs.filter(**{f"{key}__in": ids})
     return qs
 
 

@@ -16,16 +16,21 @@ from django.utils.translation import gettext as _
 
 from kefu.core.errors import ValidationFailed
 from kefu.tickets.choices import Channel, Severity, SlaState, TicketStatus
-from kefu.tickets.selectors import DEFAULT_SORT, QUEUES, SORTS, TicketFilters
+from kefu.tickets.selectors import DEFAULT_SORT, NONE_KEYS, QUEUES, SORTS, TicketFilters
 
 _INT_LISTS = ("kind", "category", "department", "responsible_department", "region", "assignee")
+# `none` in these lists stands for "not set" (未分类 / 未指定部门 / 未指定片区 / 未分配): the
+# empty groups of the statistics click through to exactly their tickets.
+NONE = "none"
+_NONE_ALLOWED = frozenset(NONE_KEYS)
 _CHOICE_LISTS = {
     "status": TicketStatus,
     "severity": Severity,
     "channel": Channel,
     "sla_state": SlaState,
 }
-_DATES = ("created_from", "created_to")
+_DATES = ("created_from", "created_to", "due_from", "due_to")
+_YES, _NO = {"1", "true", "yes"}, {"0", "false", "no"}
 # Years outside this range are typing mistakes, and 9999-12-31 + 1 day overflows.
 _MIN_YEAR, _MAX_YEAR = 1900, 2999
 _MAX_Q = 100
@@ -81,17 +86,43 @@ def params_for_audit(params) -> dict:
     return out
 
 
+def _flag(params, key: str) -> bool | None:
+    """1/true/yes → True, 0/false/no → False, absent or empty → None; anything else is
+    refused (a typo must not silently widen the list)."""
+    raw = str(params.get(key) or "").strip().lower()
+    if not raw:
+        return None
+    if raw in _YES:
+        return True
+    if raw in _NO:
+        return False
+    raise ValidationFailed(
+        _("筛选条件无效：%(key)s=%(value)s（应为 1 或 0）") % {"key": key, "value": raw[:40]}, details={"field": key}
+    )
+
+
+def _date_range(f: TicketFilters, first: str, last: str) -> None:
+    if getattr(f, first) and getattr(f, last) and getattr(f, first) > getattr(f, last):
+        raise ValidationFailed(_("开始日期不能晚于结束日期。"), details={"field": first})
+
+
 def filters_from_params(params: Mapping, *, queue: str | None = None) -> TicketFilters:
-    """Parse `queue`, `q`, list filters (repeated or comma-separated ids / choice values),
-    `customer`, `created_from`/`created_to` (YYYY-MM-DD) and `important` (1/0).
-    `queue` given by the caller (a page that is one queue) wins over the parameter."""
+    """Parse `queue`, `q`, list filters (repeated or comma-separated ids / choice values;
+    `none` for an unset category, responsible department, region or assignee, alone or
+    with ids), `customer`, `created_from`/`created_to` and `due_from`/`due_to`
+    (YYYY-MM-DD, the latter on the resolution deadline), `important` and `resolved`
+    (1/0). `queue` given by the caller (a page that is one queue) wins over the parameter."""
     f = TicketFilters(q=clean_query(params.get("q")))
     chosen = queue if queue is not None else str(params.get("queue") or "").strip() or "all"
     if chosen not in QUEUES:
         raise ValidationFailed(_("没有这个工单队列：%(queue)s") % {"queue": chosen[:40]}, details={"field": "queue"})
     f.queue = chosen
     for key in _INT_LISTS:
-        setattr(f, key, sorted({_int(v, key) for v in _getlist(params, key)}))
+        values = _getlist(params, key)
+        if key in _NONE_ALLOWED and any(v.lower() == NONE for v in values):
+            f.none_of.append(key)
+            values = [v for v in values if v.lower() != NONE]
+        setattr(f, key, sorted({_int(v, key) for v in values}))
     for key, choices in _CHOICE_LISTS.items():
         values = _getlist(params, key)
         unknown = [v for v in values if v not in choices.values]
@@ -105,13 +136,16 @@ def filters_from_params(params: Mapping, *, queue: str | None = None) -> TicketF
         f.customer = _int(customer, "customer")
     for key in _DATES:
         setattr(f, key, _date(params, key))
-    if f.created_from and f.created_to and f.created_from > f.created_to:
-        raise ValidationFailed(_("开始日期不能晚于结束日期。"), details={"field": "created_from"})
+    _date_range(f, "created_from", "created_to")
+    _date_range(f, "due_from", "due_to")
+    # `important` kept its old leniency (an unknown value is no filter); `resolved` is new
+    # and strict.
     important = str(params.get("important") or "").strip().lower()
-    if important in {"1", "true", "yes"}:
+    if important in _YES:
         f.important = True
-    elif important in {"0", "false", "no"}:
+    elif important in _NO:
         f.important = False
+    f.resolved = _flag(params, "resolved")
     return f
 
 

@@ -48,6 +48,11 @@ QUEUES = (
 )
 
 
+# The list filters that accept `none` (the field is not set): the statistics' empty
+# groups (未分类, 未指定部门, 未指定片区, 未分配) click through to exactly those tickets.
+NONE_KEYS = ("category", "responsible_department", "region", "assignee")
+
+
 @dataclass
 class TicketFilters:
     queue: str = "all"
@@ -67,6 +72,14 @@ class TicketFilters:
     created_from: datetime.date | None = None
     created_to: datetime.date | None = None
     important: bool | None = None
+    # Resolution deadline (resolve_due_at) on or after / on or before these days.
+    due_from: datetime.date | None = None
+    due_to: datetime.date | None = None
+    # True: handled at some time (resolved_at set — what the reports count as resolved,
+    # kept by a ticket withdrawn or closed afterwards); False: never handled.
+    resolved: bool | None = None
+    # Keys of NONE_KEYS whose "not set" group is wanted (besides the ids, if any).
+    none_of: list[str] = field(default_factory=list)
 
 
 def ticket_base(user) -> QuerySet[Ticket]:
@@ -126,22 +139,18 @@ def ticket_list(*, user, filters: TicketFilters | None = None) -> QuerySet[Ticke
     if f.status:
         # Exactly the open statuses: the stored flag, whose index lists them in due order.
         qs = qs.filter(is_open=True) if set(f.status) == set(OPEN_STATUSES) else qs.filter(status__in=f.status)
-    if f.category:
-        qs = qs.filter(category__in=f.category)
+    qs = _ids_or_none(qs, f, "category")
     if f.severity:
         qs = qs.filter(severity__in=f.severity)
     if f.department:
         qs = qs.filter(_routed_to(f.department))
-    if f.responsible_department:
-        qs = qs.filter(responsible_department__in=f.responsible_department)
-    if f.region:
-        qs = qs.filter(region__in=f.region)
+    qs = _ids_or_none(qs, f, "responsible_department")
+    qs = _ids_or_none(qs, f, "region")
     if f.channel:
         qs = qs.filter(channel__in=f.channel)
     if f.sla_state:
         qs = qs.filter(sla_state__in=f.sla_state)
-    if f.assignee:
-        qs = qs.filter(assignee__in=f.assignee)
+    qs = _ids_or_none(qs, f, "assignee")
     if f.customer:
         qs = qs.filter(customer_id=f.customer)
     if f.created_from:
@@ -150,6 +159,24 @@ def ticket_list(*, user, filters: TicketFilters | None = None) -> QuerySet[Ticke
         qs = qs.filter(created_at__lt=_day_start(f.created_to + datetime.timedelta(days=1)))
     if f.important is not None:
         qs = qs.filter(is_important=f.important)
+    if f.due_from:
+        qs = qs.filter(resolve_due_at__gte=_day_start(f.due_from))
+    if f.due_to:
+        qs = qs.filter(resolve_due_at__lt=_day_start(f.due_to + datetime.timedelta(days=1)))
+    if f.resolved is not None:
+        qs = qs.filter(resolved_at__isnull=not f.resolved)
+    return qs
+
+
+def _ids_or_none(qs: QuerySet[Ticket], f: TicketFilters, key: str) -> QuerySet[Ticket]:
+    """`key IN ids`, `key IS NULL` for `none`, or either when both are asked for."""
+    ids, with_none = getattr(f, key), key in f.none_of
+    if with_none and ids:
+        return qs.filter(Q(**{f"{key}__in": ids}) | Q(**{f"{key}__isnull": True}))
+    if with_none:
+        return qs.filter(**{f"{key}__isnull": True})
+    if ids:
+        return qs.filter(**{f"{key}__in": ids})
     return qs
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,7 @@ from kefu.customers.forms import StaffChoiceField, region_choices
 from kefu.customers.selectors import customer_base
 from kefu.visits.choices import Outcome, QuestionType, VisitChannel, VisitStatus
 from kefu.visits.models import Questionnaire, Visit, VisitRule
+from kefu.visits.selectors import STATUS_FINISHED, UNASSIGNED, filter_status
 
 RECORD = "visits.record_visit"
 ADD_TICKET = "tickets.add_ticket"
@@ -50,15 +52,51 @@ class _NameChoiceField(forms.ModelChoiceField):
 # --- the team list --------------------------------------------------------------------
 
 STATUS_ALL = "all"
+YES_NO = [("", _("全部")), ("1", _("是")), ("0", _("否"))]
+
+
+class _UnassignedFirst(ModelChoiceIterator):
+    """The staff choices with 未分配 (`none`) right after 全部."""
+
+    def __iter__(self):
+        choices = super().__iter__()
+        if self.field.empty_label is not None:
+            yield next(choices)
+        yield (UNASSIGNED, _("未分配"))
+        yield from choices
+
+    def __len__(self):
+        return super().__len__() + 1
+
+
+class AssigneeFilterField(StaffChoiceField):
+    """A visible staff member, or `none` for the visits nobody is assigned to (a team's
+    visits; the statistics' 未分配 group clicks through here)."""
+
+    iterator = _UnassignedFirst
+
+    def to_python(self, value):
+        if value == UNASSIGNED:
+            return UNASSIGNED
+        return super().to_python(value)
 
 
 class VisitFilterForm(StyledForm):
-    """The supervisor's team view: by assignee, region, rule, status, due dates."""
+    """The supervisor's team view: by assignee, region, rule, status, outcome, the
+    clinic funnel's arrival and deal, due dates. Every value the report figures group by
+    has a filter here, so each chart segment lands on exactly its visits."""
 
-    assignee = StaffChoiceField(label=_("回访人"), queryset=User.objects.none(), required=False)
+    assignee = AssigneeFilterField(label=_("回访人"), queryset=User.objects.none(), required=False)
     region = _NameChoiceField(label=_("片区"), queryset=None, required=False)
     rule = _NameChoiceField(label=_("回访规则"), queryset=VisitRule.objects.order_by("name"), required=False)
-    status = forms.ChoiceField(label=_("状态"), choices=[*VisitStatus.choices, (STATUS_ALL, _("全部"))], required=False)
+    status = forms.ChoiceField(
+        label=_("状态"),
+        choices=[*VisitStatus.choices, (STATUS_FINISHED, _("已回访（已完成或未能联系）")), (STATUS_ALL, _("全部"))],
+        required=False,
+    )
+    outcome = forms.ChoiceField(label=_("回访结果"), choices=[("", _("全部")), *Outcome.choices], required=False)
+    arrived = forms.ChoiceField(label=_("已到院/到店"), choices=YES_NO, required=False)
+    deal = forms.ChoiceField(label=_("已成交"), choices=YES_NO, required=False)
     overdue = forms.BooleanField(label=_("仅逾期"), required=False)
     due_from = forms.DateField(label=_("计划日期从"), required=False, widget=DATE)
     due_to = forms.DateField(label=_("至"), required=False, widget=DATE)
@@ -70,18 +108,29 @@ class VisitFilterForm(StyledForm):
         self.fields["assignee"].empty_label = self.fields["region"].empty_label = _("全部")
         self.fields["rule"].empty_label = _("全部")
 
+    def clean(self):
+        data = super().clean()
+        if data.get("due_from") and data.get("due_to") and data["due_from"] > data["due_to"]:
+            self.add_error("due_from", _("开始日期不能晚于结束日期。"))
+        return data
+
     def apply(self, queryset: QuerySet[Visit], today: datetime.date) -> QuerySet[Visit]:
         """The queryset narrowed by the (valid) filters; planned visits by default."""
         data = self.cleaned_data if self.is_bound else {}
-        status = data.get("status") or VisitStatus.PLANNED
-        if status != STATUS_ALL:
-            queryset = queryset.filter(status=status)
-        if data.get("assignee"):
+        queryset = filter_status(queryset, data.get("status") or VisitStatus.PLANNED)
+        if data.get("assignee") == UNASSIGNED:
+            queryset = queryset.filter(assignee__isnull=True)
+        elif data.get("assignee"):
             queryset = queryset.filter(assignee=data["assignee"])
         if data.get("region"):
             queryset = queryset.filter(region=data["region"])
         if data.get("rule"):
             queryset = queryset.filter(rule=data["rule"])
+        if data.get("outcome"):
+            queryset = queryset.filter(outcome=data["outcome"])
+        for flag in ("arrived", "deal"):
+            if data.get(flag):
+                queryset = queryset.filter(**{flag: data[flag] == "1"})
         if data.get("overdue"):
             queryset = queryset.filter(status=VisitStatus.PLANNED, due_date__lt=today)
         if data.get("due_from"):

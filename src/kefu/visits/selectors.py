@@ -15,10 +15,25 @@ from kefu.visits.choices import Outcome, VisitStatus
 from kefu.visits.models import Visit
 
 VIEW = "visits.view_visit"
+# A status filter value beyond the stored statuses: visits worked to an end, reached
+# (已完成) or given up (未能联系) — what the reports count as done (已回访).
+STATUS_FINISHED = "finished"
+FINISHED_STATUSES = (VisitStatus.DONE, VisitStatus.FAILED)
+# The assignee filter value of the visits nobody is assigned to (a team's visits).
+UNASSIGNED = "none"
 
 
 def visit_base(user) -> QuerySet[Visit]:
     return access.restrict(Visit.objects.all(), user, VIEW)
+
+
+def filter_status(qs: QuerySet[Visit], status: str) -> QuerySet[Visit]:
+    """A stored status, STATUS_FINISHED (done or failed) or "all" (no filter)."""
+    if status == STATUS_FINISHED:
+        return qs.filter(status__in=FINISHED_STATUSES)
+    if status == "all":
+        return qs
+    return qs.filter(status=status)
 
 
 def call_list(*, user, today: datetime.date | None = None, section: str = "due") -> QuerySet[Visit]:

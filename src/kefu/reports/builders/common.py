@@ -105,9 +105,23 @@ def cross_table(
 # ---------------------------------------------------------------------------- charts
 
 
+# The lists' filter value for "not set" (tickets/params.py, customers/params.py).
+NONE_KEY = "none"
+
+
+def _segment_key(key, link: str) -> str:
+    """A row's key as the value appended to the chart's list address: the empty group
+    (未分类, 未指定部门 …) is the lists' `none`, so it lands on exactly its rows rather
+    than on the unfiltered list (an empty value) or a refused one (its label)."""
+    if key is None:
+        return NONE_KEY if link else ""
+    return str(key)
+
+
 def bar_chart(table: Table, *, value: str, name: str, link: str = "", limit: int = 20) -> Table:
     """A bar per row of `table` (its label against `value`), each segment carrying the
-    row's key so a click lands on the list behind it."""
+    row's key so a click lands on the list behind it (`link` + key: the list's filter
+    for the row's dimension must accept `none` for the empty group)."""
     rows = table.rows[:limit]
     table.chart = {
         "tooltip": {"trigger": "axis"},
@@ -118,7 +132,7 @@ def bar_chart(table: Table, *, value: str, name: str, link: str = "", limit: int
             {
                 "type": "bar",
                 "name": name,
-                "data": [{"value": r.get(value) or 0, "key": "" if r.get("key") is None else r["key"]} for r in rows],
+                "data": [{"value": r.get(value) or 0, "key": _segment_key(r.get("key"), link)} for r in rows],
             }
         ],
     }
@@ -163,6 +177,13 @@ def ticket_list_link(*, period: Period, param: str, kind_ids: Sequence[int] = ()
     query = [("created_from", period.start.isoformat()), ("created_to", period.last_day.isoformat())]
     query += [("kind", str(k)) for k in kind_ids]
     return f"{reverse('tickets:list')}?{urlencode(query)}&{param}="
+
+
+def customer_list_link(*, period: Period, param: str) -> str:
+    """The customer archive as it stood at the period's end (opened by its last day —
+    the customers a report's "total" counts), waiting for one more filter value."""
+    query = [("created_to", period.last_day.isoformat())]
+    return f"{reverse('customers:list')}?{urlencode(query)}&{param}="
 
 
 def is_multi_month(period: Period) -> bool:

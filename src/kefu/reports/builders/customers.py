@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from kefu.reports.builders.common import (
     bar_chart,
     comparison_table,
+    customer_list_link,
     dimension_table,
     is_multi_month,
     line_chart,
@@ -83,7 +84,8 @@ def build_customers(*, user, period: Period) -> Report:
             totals=None if dimension == "category" else current,  # a customer may have several categories
         )
         if dimension in ("customer_class", "source"):
-            bar_chart(table, value="total", name=_("期末客户数"))
+            link = customer_list_link(period=period, param=dimension)
+            bar_chart(table, value="total", name=_("期末客户数"), link=link)
         report.tables.append(table)
     if is_multi_month(period):
         trend = dimension_table(

@@ -109,7 +109,9 @@ def due_today(ctx: Context) -> Widget:
             Column("state", _("时限状态")),
         ],
         rows=rows,
-        more_url=links.tickets(queue="mine", sort="due"),
+        # Exactly the tickets of the table (the list's `due_to` is on the resolution
+        # deadline; the three open statuses are its open flag), most urgent first.
+        more_url=links.tickets(queue="mine", status=OPEN_STATUSES, due_to=ctx.today, sort="due"),
         empty=_("今天没有到期的工单。"),
     )
 

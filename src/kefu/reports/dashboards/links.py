@@ -2,9 +2,10 @@
 lists parse (tickets/params.py, the visit team filters, customers/params.py), so the
 list selects the same rows through the same scoped selector.
 
-A group whose value is None (未分配, 未指定部门 …) cannot be expressed in those
-parameters: `None` is returned and the segment is shown without a link rather than
-linking to a wider list than the number it stands for."""
+A group whose value is None (未分配, 未指定部门, 未分类 …) is the list filter's `none`
+value (`ident(None)`); a parameter passed as None means the figure has no list that
+selects exactly its rows: `None` is returned and the segment is shown without a link
+rather than linking to a wider list than the number it stands for."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from kefu.tickets.choices import DONE_STATUSES, TicketStatus
+# The lists' value for "not set" (tickets/params.py, customers/params.py, the visit
+# list's assignee filter).
+NONE = "none"
 
-# The statuses of handled tickets: resolved, confirmed, closed. The reports count a
-# ticket as resolved by `resolved_at`, which a ticket withdrawn after its handling keeps
-# too; the list has no filter for that, so SLA segments link here as the nearest list
-# and do not promise the same count (their series say counts=False).
-RESOLVED_STATUSES = (*DONE_STATUSES, TicketStatus.CLOSED)
+
+def ident(pk: int | None) -> int | str:
+    """A group's id as a list filter value: the id, or `none` for the empty group."""
+    return NONE if pk is None else pk
 
 
 def _value(value: Any) -> str:

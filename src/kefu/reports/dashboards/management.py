@@ -24,14 +24,20 @@ from kefu.reports.periods import Period, make_range
 from kefu.reports.selectors.common import compare
 from kefu.reports.selectors.tickets import kind_ids, ticket_figures, ticket_list_query, ticket_totals, top_causes
 from kefu.tickets.choices import SlaState
+from kefu.visits.choices import Outcome
+from kefu.visits.selectors import STATUS_FINISHED
 
 # A trend shows at least this many months (a month's dashboard looks back half a year)
 # and at most MAX_TREND_MONTHS (a longer period shows its last year).
 MIN_TREND_MONTHS = 6
 MAX_TREND_MONTHS = 12
 # Series of a trend chart: the biggest categories / departments; the rest are summed
-# into 其他 (which has no single list to click through to).
+# into 其他, which links to the list of all of them at once while the ticket list takes
+# that many values (its limit per filter, tickets/params.py).
 TREND_SERIES = 8
+MAX_LINKED_VALUES = 50
+# The ticket dimensions whose empty group the ticket list selects with `none`.
+NONE_DIMENSIONS = ("category", "department", "region", "assignee")
 TOP_CAUSES = 10
 AT_RISK_ROWS = 10
 
@@ -65,11 +71,25 @@ def _month_range(key: str, within: Period) -> tuple[datetime.date, datetime.date
     return max(first, within.start), min(_add_months(first, 1), within.end)
 
 
+def _list_value(dim: str, value: Any) -> Any:
+    """A figure row's dimension value as the ticket list's filter value: an empty group
+    is `none` where the list has it; a list of values stays a list. None: the list
+    cannot select it."""
+    if isinstance(value, (list, tuple)):
+        values = [_list_value(dim, v) for v in value]
+        return None if any(v is None for v in values) else values
+    if value is None:
+        return links.NONE if dim in NONE_DIMENSIONS else None
+    return value
+
+
 def _ticket_url(period: Period, row: dict[str, Any], dims: Sequence[str], kinds: Sequence[int] | None) -> str | None:
-    """The ticket list of one figure row — None when a dimension of the row is None."""
-    if any(row.get(d) is None for d in dims):
+    """The ticket list of one figure row (a dimension may hold several values: the
+    list of their union) — None when the list cannot select a value of the row."""
+    values = {d: _list_value(d, row.get(d)) for d in dims}
+    if any(v is None for v in values.values()):
         return None
-    return links.tickets(**ticket_list_query(period=period, row={d: row[d] for d in dims}, kinds=kinds))
+    return links.tickets(**ticket_list_query(period=period, row=values, kinds=kinds))
 
 
 def complaint_kind(ctx: Context) -> list[int] | None:
@@ -123,8 +143,8 @@ def key_figures(ctx: Context, *, complaint: list[int] | None, last_year: bool) -
             "sla_rate",
             _("时限达标率"),
             totals["sla_rate"],
-            # The handled tickets the rate is taken over (see links.RESOLVED_STATUSES).
-            links.tickets(status=links.RESOLVED_STATUSES, **dates),
+            # The handled tickets the rate is taken over.
+            links.tickets(resolved=1, **dates),
             exact=False,
             unit="%",
             hint=hint("sla_rate"),
@@ -133,6 +153,7 @@ def key_figures(ctx: Context, *, complaint: list[int] | None, last_year: bool) -
             "avg_resolution_hours",
             _("平均处理时长（工作小时）"),
             totals["avg_resolution_hours"],
+            links.tickets(resolved=1, **dates),
             exact=False,
             hint=hint("avg_resolution_hours"),
         ),
@@ -186,7 +207,14 @@ def _trend_by(ctx: Context, trend: Period, kinds: list[int], dim: str, key: str,
                 points.append(Point(row["count"], _ticket_url(trend, row, ("month", dim), kinds)))
         series.append(Series(labels[value], points, stack="trend"))
     if rest:
-        points = [Point(sum(cells[(m, v)]["count"] for v in rest if (m, v) in cells)) for m in months]
+        linked = len(rest) <= MAX_LINKED_VALUES
+        points = [
+            Point(
+                sum(cells[(m, v)]["count"] for v in rest if (m, v) in cells),
+                _ticket_url(trend, {"month": m, dim: rest}, ("month", dim), kinds) if linked else None,
+            )
+            for m in months
+        ]
         series.append(Series(_("其他"), points, stack="trend"))
     return Widget(
         key=key,
@@ -214,8 +242,9 @@ def sla_and_satisfaction(ctx: Context, trend: Period) -> list[Widget]:
     empty = {"sla_met": 0, "sla_breached": 0, "sla_rate": None, "satisfaction_avg": None}
 
     def resolved_url(month: str, states: list[str]) -> str | None:
+        # Resolved as the figures count it: resolved_at set (the list's `resolved=1`).
         start, end = _month_range(month, trend)
-        return links.tickets(status=links.RESOLVED_STATUSES, sla_state=states, **links.period_dates(start, end))
+        return links.tickets(resolved=1, sla_state=states, **links.period_dates(start, end))
 
     met_states = [s.value for s in SlaState if s != SlaState.BREACHED]
     sla = Widget(
@@ -228,14 +257,12 @@ def sla_and_satisfaction(ctx: Context, trend: Period) -> list[Widget]:
                 _("按时处理"),
                 [Point(rows.get(m, empty)["sla_met"], resolved_url(m, met_states)) for m in months],
                 stack="sla",
-                counts=False,
                 color=GOOD,
             ),
             Series(
                 _("超时处理"),
                 [Point(rows.get(m, empty)["sla_breached"], resolved_url(m, [SlaState.BREACHED])) for m in months],
                 stack="sla",
-                counts=False,
                 color=BAD,
             ),
             Series(
@@ -313,13 +340,15 @@ def visit_funnel_widget(ctx: Context) -> Widget:
     period = ctx.period
     row = visit_funnel(user=ctx.user, period=period)[0]
     dates = links.due_dates(period.start, period.end)
-    # Reached visits are exactly the list's 已完成 (recording "reached" completes a
-    # visit); the other stages have no list filter of their own (see the visit list).
+    # 已回访 is every visit worked to an end (the list's `finished`: done or failed). Only
+    # a reached call completes a visit and records arrival and deal, so the later stages
+    # are done visits by outcome and flag — the figures count them among the visits not
+    # cancelled, and a cancelled visit was never worked.
     stages = [
-        (_("已回访"), row["visits"], None),
-        (_("已接通"), row["reached"], links.visits(status="done", **dates)),
-        (_("到院/到店"), row["arrivals"], None),
-        (_("成交"), row["deals"], None),
+        (_("已回访"), row["visits"], links.visits(status=STATUS_FINISHED, **dates)),
+        (_("已接通"), row["reached"], links.visits(status="all", outcome=Outcome.REACHED, **dates)),
+        (_("到院/到店"), row["arrivals"], links.visits(status="all", arrived=1, **dates)),
+        (_("成交"), row["deals"], links.visits(status="all", deal=1, **dates)),
     ]
     return Widget(
         key="visit_funnel",
@@ -382,12 +411,7 @@ def customers_widgets(ctx: Context) -> list[Widget]:
                     Series(
                         _("客户数"),
                         [
-                            Point(
-                                r["total"],
-                                links.customers(**{dim: r[dim]}, created_to=period.last_day)
-                                if r[dim] is not None
-                                else None,
-                            )
+                            Point(r["total"], links.customers(**{dim: links.ident(r[dim])}, created_to=period.last_day))
                             for r in rows
                         ],
                     )

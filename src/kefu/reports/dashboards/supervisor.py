@@ -71,15 +71,16 @@ def queue_figures(ctx: Context) -> Widget:
     return Widget(key="team_queues", title=_("班组队列"), kind="figures", figures=cards, width=12)
 
 
-def _visit_staff_ids(ctx: Context) -> set[int]:
-    """Whom the visit list's assignee filter accepts for this viewer: a segment of
-    somebody else (a former employee) would be refused by that form, so it gets no link."""
+def _visit_staff_ids(ctx: Context) -> set[int | None]:
+    """Whom the visit list's assignee filter accepts for this viewer (and None: its
+    `none`, the unassigned visits): a segment of somebody else (a former employee) would
+    be refused by that form, so it gets no link."""
     from kefu.visits.forms import visit_staff
 
-    return set(visit_staff(ctx.user).values_list("pk", flat=True))
+    return {None, *visit_staff(ctx.user).values_list("pk", flat=True)}
 
 
-def team_load(ctx: Context, staff: set[int] | None) -> Widget:
+def team_load(ctx: Context, staff: set[int | None] | None) -> Widget:
     """Per person: open tickets, and planned visits due today or earlier."""
     tickets = dict(
         ticket_list(user=ctx.user, filters=TicketFilters(queue="open"))
@@ -105,10 +106,7 @@ def team_load(ctx: Context, staff: set[int] | None) -> Widget:
     series = [
         Series(
             _("未完结工单"),
-            [
-                Point(tickets.get(pk, 0), links.tickets(queue="open", assignee=pk) if pk is not None else None)
-                for pk in people
-            ],
+            [Point(tickets.get(pk, 0), links.tickets(queue="open", assignee=links.ident(pk))) for pk in people],
             stack="load",
             color=NEUTRAL,
         )
@@ -120,7 +118,7 @@ def team_load(ctx: Context, staff: set[int] | None) -> Widget:
                 [
                     Point(
                         visits.get(pk, 0),
-                        links.visits(assignee=pk, status=VisitStatus.PLANNED, due_to=ctx.today)
+                        links.visits(assignee=links.ident(pk), status=VisitStatus.PLANNED, due_to=ctx.today)
                         if pk in staff
                         else None,
                     )
@@ -158,7 +156,7 @@ def overdue_by_department(ctx: Context) -> Widget:
             Series(
                 _("已超时"),
                 [
-                    Point(rows[pk], links.tickets(queue="overdue", responsible_department=pk) if pk else None)
+                    Point(rows[pk], links.tickets(queue="overdue", responsible_department=links.ident(pk)))
                     for pk in order
                 ],
                 color=BAD,
@@ -199,7 +197,9 @@ def escalations(ctx: Context) -> Widget:
 
 def sla_compliance(ctx: Context) -> Widget:
     """SLA compliance of the tickets registered today and this week (the report figure:
-    resolved ones not breached, of all resolved)."""
+    resolved ones not breached, of all resolved). Resolved is `resolved_at` set — the
+    list's `resolved=1`, which keeps a ticket withdrawn or closed after its handling
+    as the report does — so each segment is exactly its list."""
     periods = [
         (_("今日"), make_range(ctx.today, ctx.today)),
         (_("本周"), period_for("week", ctx.today)),
@@ -208,9 +208,7 @@ def sla_compliance(ctx: Context) -> Widget:
 
     def url(period, state: str) -> str | None:
         states = [SlaState.BREACHED] if state == "breached" else [s for s in SlaState if s != SlaState.BREACHED]
-        return links.tickets(
-            status=links.RESOLVED_STATUSES, sla_state=states, **links.period_dates(period.start, period.end)
-        )
+        return links.tickets(resolved=1, sla_state=states, **links.period_dates(period.start, period.end))
 
     return Widget(
         key="sla_compliance",
@@ -225,14 +223,12 @@ def sla_compliance(ctx: Context) -> Widget:
                 _("按时处理"),
                 [Point(t["sla_met"], url(p, "met")) for (_l, p), t in zip(periods, totals, strict=True)],
                 stack="sla",
-                counts=False,
                 color=GOOD,
             ),
             Series(
                 _("超时处理"),
                 [Point(t["sla_breached"], url(p, "breached")) for (_l, p), t in zip(periods, totals, strict=True)],
                 stack="sla",
-                counts=False,
                 color=BAD,
             ),
         ],
@@ -241,7 +237,7 @@ def sla_compliance(ctx: Context) -> Widget:
     )
 
 
-def week_visits(ctx: Context, staff: set[int]) -> Widget:
+def week_visits(ctx: Context, staff: set[int | None]) -> Widget:
     """This week's visits (by due date) per person: done, failed and still planned —
     the stack is what was planned, the green part what was done."""
     week = period_for("week", ctx.today)
@@ -266,7 +262,10 @@ def week_visits(ctx: Context, staff: set[int]) -> Widget:
         Series(
             str(status.label),
             [
-                Point(counts.get((pk, status.value), 0), links.visits(assignee=pk, status=status.value, **dates))
+                Point(
+                    counts.get((pk, status.value), 0),
+                    links.visits(assignee=links.ident(pk), status=status.value, **dates),
+                )
                 if pk in staff
                 else Point(counts.get((pk, status.value), 0))
                 for pk in people
