@@ -3,13 +3,11 @@ headers that keep a disguised file from running, department scoping (another
 department gets 404), Chinese refusals with a 4xx."""
 
 import base64
-import datetime
 from urllib.parse import quote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from kefu.core.models import AuditEvent
 from kefu.tickets.models import Attachment
@@ -227,31 +225,6 @@ def test_slip_pdf_is_inline_pdf_with_nosniff(client, ticket_world, routed):
     assert quote(f"投诉告知单_{routing.slip_no}.pdf", safe="") in response["Content-Disposition"]
     assert response.content.startswith(b"%PDF-")
     assert AuditEvent.objects.filter(code="ticket.slip.printed", actor=ticket_world["engineer"]).count() == 1
-
-
-def test_monthly_archive_download(client, ticket_world, routed):
-    w = ticket_world
-    _, routing = routed
-    month = timezone.localtime(routing.routed_at).strftime("%Y-%m")
-    _as(client, w["supervisor"])
-
-    response = client.get(reverse("tickets:slip_archive"), {"month": month, "department": w["engineering"].pk})
-
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/pdf"
-    assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Content-Disposition"].startswith("attachment; ")
-    assert quote(f"投诉告知单存档_{month}_工程部.pdf", safe="") in response["Content-Disposition"]
-    assert response.content.startswith(b"%PDF-")
-    event = AuditEvent.objects.get(code="ticket.slips.exported")
-    assert event.data["slips"] == 1 and event.data["department"] == w["engineering"].pk
-
-
-def test_monthly_archive_defaults_to_last_month(client, ticket_world):
-    _as(client, ticket_world["supervisor"])
-    assert client.get(reverse("tickets:slip_archive")).status_code == 200
-    last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
-    assert AuditEvent.objects.get(code="ticket.slips.exported").data["month"] == last_month
 
 
 @pytest.mark.parametrize(

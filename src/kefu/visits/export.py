@@ -8,6 +8,7 @@ so the versions of one questionnaire share a column; its header is the newest wo
 
 from __future__ import annotations
 
+import datetime
 import os
 import tempfile
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 import xlsxwriter
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from kefu.core import access
@@ -30,7 +32,7 @@ from kefu.visits.selectors import visit_base
 EXPORT = "visits.export_visit"
 CHUNK_SIZE = 2000
 AUDIT_CODE = "visit.exported"
-__all__ = ["XLSX_CONTENT_TYPE", "ArchiveFile", "COLUMNS", "visits_archive_export"]
+__all__ = ["XLSX_CONTENT_TYPE", "ArchiveFile", "COLUMNS", "month_call_records", "visits_archive_export"]
 
 # The headers are a file format, not interface text (as in the archive's export).
 COLUMNS: tuple[Column, ...] = (
@@ -136,6 +138,18 @@ def _workbook(path: str):
     )
 
 
+def month_call_records(*, user, month: datetime.date) -> QuerySet[Visit]:
+    """The month's call records `user` may see: done and failed visits by completion
+    time (local month), in the order they were made. The Excel and the PDF archive read
+    the same rows."""
+    start, end = month_bounds(month.replace(day=1))
+    return (
+        visit_base(user)
+        .filter(status__in=(VisitStatus.DONE, VisitStatus.FAILED), done_at__gte=start, done_at__lt=end)
+        .order_by("done_at", "id")
+    )
+
+
 def visits_archive_export(*, actor, month) -> ArchiveFile:
     """Write the month's done and failed visits (by completion time) that `actor` may
     see to a new temporary .xlsx and return it (the caller deletes the file). Audited as
@@ -143,12 +157,8 @@ def visits_archive_export(*, actor, month) -> ArchiveFile:
     read, so the count is what was written."""
     access.require(actor, EXPORT)
     first = month.replace(day=1)
-    start, end = month_bounds(first)
-    queryset = (
-        visit_base(actor)
-        .filter(status__in=(VisitStatus.DONE, VisitStatus.FAILED), done_at__gte=start, done_at__lt=end)
-        .select_related("customer", "rule", "assignee", "done_by", "region", "ticket", "created_ticket")
-        .order_by("done_at", "id")
+    queryset = month_call_records(user=actor, month=first).select_related(
+        "customer", "rule", "assignee", "done_by", "region", "ticket", "created_ticket"
     )
     label = f"{first:%Y-%m}"
     fd, name = tempfile.mkstemp(prefix="kefu-visits-", suffix=".xlsx")

@@ -1,3 +1,4 @@
+from kefu.tickets.models.archive import ArchiveJob
 from kefu.tickets.models.attachment import Attachment
 from kefu.tickets.models.config import (
     EscalationRule,
@@ -11,6 +12,7 @@ from kefu.tickets.models.money import Payout, PenaltyProposal, RefundRequest
 from kefu.tickets.models.ticket import DeadlineExtension, Escalation, Ticket, TicketEvent, TicketRouting
 
 __all__ = [
+    "ArchiveJob",
     "Attachment",
     "DeadlineExtension",
     "Escalation",

@@ -1,27 +1,24 @@
-"""Attachments (upload, download) and the 投诉告知单 PDFs (one slip, the monthly
-archive). Files go out only to those who may see the ticket; everything else is a 404
-that does not reveal the file exists."""
+"""Attachments (upload, download) and the 投诉告知单 PDF of one slip (the monthly archive
+is made in the background: `views/archive.py`). Files go out only to those who may see
+the ticket; everything else is a 404 that does not reveal the file exists."""
 
 from __future__ import annotations
 
-import datetime
 from urllib.parse import quote
 
 from django.contrib import messages
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from kefu.core.errors import KefuError, NotFound, ValidationFailed
-from kefu.core.models import Department
 from kefu.core.views.base import require_perm
-from kefu.tickets.pdf import PDF_CONTENT_TYPE, parse_month, slip_pdf, slips_month_pdf
+from kefu.tickets.pdf import PDF_CONTENT_TYPE, slip_pdf
 from kefu.tickets.selectors import routing_get, ticket_get
 from kefu.tickets.services.attachments import attachment_add, attachment_get, attachment_path, served_type
-from kefu.tickets.services.common import EXPORT, VIEW
+from kefu.tickets.services.common import VIEW
 
 MAX_FILES_PER_UPLOAD = 10
 
@@ -100,34 +97,3 @@ def routing_slip_pdf(request, pk: int):
     routing = routing_get(user=request.user, pk=pk)
     pdf = slip_pdf(user=request.user, routing=routing)
     return _pdf_response(pdf, filename=_("投诉告知单_%(no)s.pdf") % {"no": routing.slip_no}, kind="inline")
-
-
-def _department(value: str | None) -> Department | None:
-    if not value:
-        return None
-    try:
-        return Department.objects.get(pk=int(value))
-    except (ValueError, Department.DoesNotExist):
-        raise ValidationFailed(_("所选部门不存在。"), details={"field": "department"}) from None
-
-
-def _last_month() -> datetime.date:
-    # The archive is put together once a month has ended.
-    return (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
-
-
-@require_GET
-@require_perm(EXPORT)
-def routing_slip_archive(request):
-    """`?month=2026-11[&department=<id>]`: the month's slips in one PDF, for the archive
-    (the month just ended when none is given)."""
-    try:
-        month = parse_month(request.GET.get("month") or _last_month())
-        department = _department(request.GET.get("department"))
-        pdf = slips_month_pdf(user=request.user, month=month, department=department)
-    except KefuError as err:
-        return _error(request, err)
-    name = _("投诉告知单存档_%(month)s") % {"month": f"{month:%Y-%m}"}
-    if department is not None:
-        name += f"_{department.name}"
-    return _pdf_response(pdf, filename=f"{name}.pdf", kind="attachment")

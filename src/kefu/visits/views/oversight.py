@@ -7,15 +7,18 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from django.contrib import messages
 from django.http import FileResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from kefu.core import access
 from kefu.core.views.base import require_perm
+from kefu.tickets.archive import archive_request
+from kefu.tickets.models.archive import ArchiveKind
 from kefu.visits import oversight
 from kefu.visits.export import XLSX_CONTENT_TYPE, visits_archive_export
 from kefu.visits.selectors import cadence_missed, visit_stats
@@ -69,11 +72,21 @@ def oversight_view(request):
     return render(request, "visits/oversight.html", context)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @require_perm(EXPORT)
 def archive_view(request):
-    """`?month=2026-11` → the month's done and failed visits with answers (.xlsx)."""
-    month = oversight.parse_month(request.GET.get("month"))
+    """GET `?month=2026-11` → the month's done and failed visits with answers (.xlsx).
+    POST `month=2026-11` → the month's call records and slips summary as a PDF, made by
+    a background job (a month can hold tens of thousands of calls): the job page
+    follows it and offers the download."""
+    month = oversight.parse_month(request.POST.get("month") if request.method == "POST" else request.GET.get("month"))
+    if request.method == "POST":
+        job, created = archive_request(actor=request.user, kind=ArchiveKind.VISITS, month=month)
+        if created:
+            messages.success(request, _("已开始在后台生成 PDF 存档，完成后会通知您。"))
+        else:
+            messages.info(request, _("该月份的存档正在生成中，请稍候。"))
+        return redirect("tickets:archive_job", pk=job.pk)
     archive = visits_archive_export(actor=request.user, month=month)
     name = _("回访记录_%(month)s.xlsx") % {"month": f"{month:%Y-%m}"}
     return FileResponse(
