@@ -53,4 +53,5 @@ lint: $(VENV)/.installed-test
 
 ## make messages: refresh the English catalogue after changing Chinese source strings.
 messages: $(VENV)/.installed
-	cd src/kefu && ../../$(BIN)/kefu makemessages -l en --no-obsolete --add-location file && ../../$(BIN)/kefu compilemessages -l en
+	cd src/kefu && export KEFU_DATA_DIR="$${KEFU_DATA_DIR:-$(CURDIR)/var}" && \
+		../../$(BIN)/kefu makemessages -l en --no-obsolete --add-location file && ../../$(BIN)/kefu compilemessages -l en

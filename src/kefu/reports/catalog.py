@@ -41,54 +41,64 @@ def _lazy(dotted: str) -> Callable[..., Report]:
     return build
 
 
-def _spec(key: str, title: str, description: str, build: str) -> tuple[str, ReportSpec]:
-    return key, ReportSpec(key, gettext_lazy(title), gettext_lazy(description), _lazy(f"kefu.reports.builders.{build}"))
+def _spec(key: str, title, description, build: str) -> tuple[str, ReportSpec]:
+    return key, ReportSpec(key, title, description, _lazy(f"kefu.reports.builders.{build}"))
 
 
 REPORTS: dict[str, ReportSpec] = dict(
     [
         _spec(
             "complaints",
-            "投诉统计报表",
-            "按分类、责任部门、片区、渠道、严重程度统计投诉量、处理用时（平均与 P90 工时）、时限达标率、"
-            "重开率与满意度，与上期及去年同期对比；附投诉调查的主要原因。",
+            gettext_lazy("投诉统计报表"),
+            gettext_lazy(
+                "按分类、责任部门、片区、渠道、严重程度统计投诉量、处理用时（平均与 P90 工时）、时限达标率、"
+                "重开率与满意度，与上期及去年同期对比；附投诉调查的主要原因。"
+            ),
             "tickets.build_complaints",
         ),
         _spec(
             "repairs",
-            "报修统计",
-            "报修的数量、处理用时、时限达标率与满意度，按分类、责任部门、片区、渠道、严重程度统计，与上期及去年同期对比。",
+            gettext_lazy("报修统计"),
+            gettext_lazy(
+                "报修的数量、处理用时、时限达标率与满意度，按分类、责任部门、片区、渠道、严重程度统计，与上期及去年同期对比。"
+            ),
             "tickets.build_repairs",
         ),
         _spec(
             "visits",
-            "回访统计",
-            "计划、完成、接通、满意度与 NPS；回访 → 到院 → 成交漏斗；按回访类型、项目、方式、客户分类统计；"
-            "各类客户回访频次达标情况。",
+            gettext_lazy("回访统计"),
+            gettext_lazy(
+                "计划、完成、接通、满意度与 NPS；回访 → 到院 → 成交漏斗；按回访类型、项目、方式、客户分类统计；"
+                "各类客户回访频次达标情况。"
+            ),
             "visits.build_visits",
         ),
         _spec(
             "customers",
-            "客户统计",
-            "期末客户数、新增与流失客户，按客户分类、片区、信息来源、产品类别、生命周期统计；需关注的大客户。",
+            gettext_lazy("客户统计"),
+            gettext_lazy(
+                "期末客户数、新增与流失客户，按客户分类、片区、信息来源、产品类别、生命周期统计；需关注的大客户。"
+            ),
             "customers.build_customers",
         ),
         _spec(
             "staff",
-            "员工统计",
-            "每位员工处理的工单、首次响应与处理用时（工时）、满意度、完成与接通的回访。",
+            gettext_lazy("员工统计"),
+            gettext_lazy("每位员工处理的工单、首次响应与处理用时（工时）、满意度、完成与接通的回访。"),
             "staff.build_staff",
         ),
         _spec(
             "completed",
-            "完工客户月报",
-            "本期完工的客户及其合同、开工与完工日期、设计师、工长、完工回访满意度与未结工单，每月上报集团客服部。",
+            gettext_lazy("完工客户月报"),
+            gettext_lazy(
+                "本期完工的客户及其合同、开工与完工日期、设计师、工长、完工回访满意度与未结工单，每月上报集团客服部。"
+            ),
             "completed.build_completed",
         ),
         _spec(
             "important",
-            "重要投诉报表",
-            "本期登记的重要投诉：列为重要的原因、处理状态、责任部门与处理用时，并按责任部门汇总。",
+            gettext_lazy("重要投诉报表"),
+            gettext_lazy("本期登记的重要投诉：列为重要的原因、处理状态、责任部门与处理用时，并按责任部门汇总。"),
             "important.build_important",
         ),
     ]

@@ -32,7 +32,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kefu.core import access, context
 from kefu.core.audit import audit_record
@@ -63,8 +65,8 @@ class KindSpec:
     renderer: str
     request_code: str
     audit_code: str
-    title: str
-    file_title: str
+    title: str | Promise
+    file_title: str | Promise
 
 
 KINDS: dict[str, KindSpec] = {
@@ -73,16 +75,16 @@ KINDS: dict[str, KindSpec] = {
         renderer="kefu.tickets.pdf:slips_archive_content",
         request_code="ticket.slips.archive_requested",
         audit_code="ticket.slips.exported",
-        title="投诉告知单月度存档 %(month)s",
-        file_title="投诉告知单存档_%(month)s",
+        title=gettext_lazy("投诉告知单月度存档 %(month)s"),
+        file_title=gettext_lazy("投诉告知单存档_%(month)s"),
     ),
     ArchiveKind.VISITS: KindSpec(
         perm="visits.export_visit",
         renderer="kefu.visits.pdf:visits_archive_content",
         request_code="visit.archive_requested",
         audit_code="visit.exported",
-        title="回访记录月度存档 %(month)s",
-        file_title="回访记录存档_%(month)s",
+        title=gettext_lazy("回访记录月度存档 %(month)s"),
+        file_title=gettext_lazy("回访记录存档_%(month)s"),
     ),
 }
 
@@ -93,14 +95,14 @@ def archives_root() -> Path:
 
 def archive_title(job: ArchiveJob) -> str:
     """ "投诉告知单月度存档 2026-11 · 工程部", as the page, the inbox and the PDF say it."""
-    title = _(KINDS[job.kind].title) % {"month": f"{job.month:%Y-%m}"}
+    title = str(KINDS[job.kind].title) % {"month": f"{job.month:%Y-%m}"}
     if job.department_id:
         title += f" · {job.department.name}"
     return title
 
 
 def archive_filename(job: ArchiveJob) -> str:
-    name = _(KINDS[job.kind].file_title) % {"month": f"{job.month:%Y-%m}"}
+    name = str(KINDS[job.kind].file_title) % {"month": f"{job.month:%Y-%m}"}
     if job.department_id:
         name += f"_{job.department.name}"
     return f"{name}.pdf"

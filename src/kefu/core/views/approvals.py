@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -244,7 +244,7 @@ def request_decide(request, pk: int):
     decision = request.POST.get("decision")
     if decision not in ("approve", "reject"):
         form.is_valid()
-        form.add_error(None, _t("请选择同意或驳回。"))
+        form.add_error(None, gettext("请选择同意或驳回。"))
         return _render_detail(request, approval, decision_form=form, status=422)
     if not form.is_valid():
         return _render_detail(request, approval, decision_form=form, status=422)
@@ -260,7 +260,7 @@ def request_decide(request, pk: int):
         add_service_error(form, err)
         approval = _get_request_or_404(request.user, pk)
         return _render_detail(request, approval, decision_form=form, status=err.status)
-    messages.success(request, _t("已同意。") if decision == "approve" else _t("已驳回。"))
+    messages.success(request, gettext("已同意。") if decision == "approve" else gettext("已驳回。"))
     return redirect("approvals:detail", pk=pk)
 
 
@@ -277,7 +277,7 @@ def request_cancel(request, pk: int):
         add_service_error(form, err)
         approval = _get_request_or_404(request.user, pk)
         return _render_detail(request, approval, cancel_form=form, status=err.status)
-    messages.success(request, _t("申请已撤回。"))
+    messages.success(request, gettext("申请已撤回。"))
     return redirect("approvals:detail", pk=pk)
 
 
@@ -325,7 +325,7 @@ def _policy_form_page(request, *, policy=None):
             except KefuError as err:
                 add_service_error(form, err)
             else:
-                messages.success(request, _t("审批流程已保存。"))
+                messages.success(request, gettext("审批流程已保存。"))
                 return redirect("approvals:policy_list")
         status = 422
     else:

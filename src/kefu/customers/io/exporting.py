@@ -253,7 +253,8 @@ def import_template_bytes() -> bytes:
         notes.append((label, "、".join(f"{name}（{code}）" for name, code in values) or "—"))
     for custom in fields:
         hint = "、".join(custom.choices) if custom.choices else custom.get_field_type_display()
-        notes.append((custom.label, f"{hint}{_('（必填）') if custom.required else ''}"))
+        required = _("（必填）") if custom.required else ""  # outside the f-string: makemessages reads it
+        notes.append((custom.label, f"{hint}{required}"))
     help_sheet.write_string(0, 0, _("列"), bold)
     help_sheet.write_string(0, 1, _("说明"), bold)
     for index, (label, text) in enumerate(notes, start=1):
