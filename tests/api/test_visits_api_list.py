@@ -365,3 +365,27 @@ def test_openapi_documents_every_visit_endpoint_and_its_errors(client):
         assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in parameters)
     assert doc["paths"]["/api/v1/visit-rules"]["get"]["tags"] == ["visit-rules"]
     assert doc["paths"]["/api/v1/questionnaires"]["get"]["tags"] == ["questionnaires"]
+
+
+def test_funnel_filters_finished_outcome_arrival_deal_and_unassigned(as_user, w, north, south):
+    reached = plan(w, north)
+    visit_record(actor=w["agent"], visit=reached, outcome="reached")
+    Visit.objects.filter(pk=reached.pk).update(arrived=True, deal=True)
+    failed = plan(w, north)
+    visit_record(actor=w["agent"], visit=failed, outcome="refused")
+    planned = plan(w, south, assignee=w["agent_south"])
+    team = plan(w, south, assignee=w["agent_south"])
+    Visit.objects.filter(pk=team.pk).update(assignee=None, team=w["service"])
+    api = as_user(w["manager"])
+
+    assert ids(api.get("/visits", status="finished")) == [reached.pk, failed.pk]
+    assert ids(api.get("/visits", status="finished,planned")) == [reached.pk, failed.pk, planned.pk, team.pk]
+    assert ids(api.get("/visits", outcome="reached")) == [reached.pk]
+    assert ids(api.get("/visits", arrived="1")) == [reached.pk]
+    assert ids(api.get("/visits", deal="0")) == [failed.pk, planned.pk, team.pk]
+    assert ids(api.get("/visits", assignee="none")) == [team.pk]
+    assert ids(api.get("/visits", assignee=f"none,{w['agent_south'].pk}")) == [planned.pk, team.pk]
+    for bad in ({"outcome": "maybe"}, {"arrived": "yes"}, {"status": "finished,x"}, {"assignee": "none,abc"}):
+        response = api.get("/visits", **bad)
+        assert response.status_code == 422, bad
+        assert response.json()["code"] == "validation_error"

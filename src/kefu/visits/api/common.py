@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,9 +17,9 @@ from kefu.core.errors import NotFound, ValidationFailed
 from kefu.core.pagination import Page, keyset_page
 from kefu.customers.models import Contact
 from kefu.visits.api.schemas_in import MAX_ID, VisitFilters
-from kefu.visits.choices import VisitStatus
+from kefu.visits.choices import Outcome, VisitStatus
 from kefu.visits.models import Questionnaire, QuestionnaireVersion, Visit, VisitRule
-from kefu.visits.selectors import call_list, visit_base
+from kefu.visits.selectors import FINISHED_STATUSES, STATUS_FINISHED, UNASSIGNED, call_list, visit_base
 
 VIEW = "visits.view_visit"
 RECORD = "visits.record_visit"
@@ -234,15 +234,22 @@ def _ids(raw: str, field: str) -> list[int]:
     return ids
 
 
-def _statuses(raw: str) -> list[str]:
+def _choices(raw: str, field: str, allowed: list[str]) -> list[str]:
     values = [p.strip() for p in raw.split(",") if p.strip()]
-    unknown = [v for v in values if v not in VisitStatus.values]
-    if unknown:
+    if any(v not in allowed for v in values):
         raise ValidationFailed(
-            _("筛选条件无效：%(key)s") % {"key": "status"},
-            details={"field": "status", "choices": list(VisitStatus.values)},
+            _("筛选条件无效：%(key)s") % {"key": field}, details={"field": field, "choices": allowed}
         )
     return values
+
+
+def _statuses(raw: str) -> list[str]:
+    """Stored statuses; `finished` stands for done and failed (what the reports count)."""
+    values = _choices(raw, "status", [*VisitStatus.values, STATUS_FINISHED])
+    statuses = set(values) - {STATUS_FINISHED}
+    if STATUS_FINISHED in values:
+        statuses.update(FINISHED_STATUSES)
+    return sorted(statuses)
 
 
 def filtered(user, filters: VisitFilters) -> QuerySet[Visit]:
@@ -254,9 +261,20 @@ def filtered(user, filters: VisitFilters) -> QuerySet[Visit]:
         queryset = call_list(user=user, today=timezone.localdate(), section=filters.section)
     if statuses := _statuses(filters.status):
         queryset = queryset.filter(status__in=statuses)
-    for name in ("assignee", "rule", "region"):
+    assignees = [p.strip() for p in filters.assignee.split(",") if p.strip()]
+    if assignees:
+        unassigned = UNASSIGNED in assignees
+        ids = _ids(",".join(a for a in assignees if a != UNASSIGNED), "assignee")
+        wanted = Q(assignee_id__in=ids) if ids else Q(pk__in=[])
+        queryset = queryset.filter(wanted | Q(assignee__isnull=True) if unassigned else wanted)
+    for name in ("rule", "region"):
         if ids := _ids(getattr(filters, name), name):
             queryset = queryset.filter(**{f"{name}_id__in": ids})
+    if outcomes := _choices(filters.outcome, "outcome", list(Outcome.values)):
+        queryset = queryset.filter(outcome__in=outcomes)
+    for flag in ("arrived", "deal"):
+        if value := getattr(filters, flag):
+            queryset = queryset.filter(**{flag: value == "1"})
     if filters.customer is not None:
         queryset = queryset.filter(customer_id=filters.customer)
     if filters.due_from is not None:

@@ -88,8 +88,15 @@ class VisitFilters(Schema):
         description="all：可见范围内的全部回访；due：我的今日及逾期待回访（含本班组未指定人的）；"
         "upcoming：我的即将回访",
     )
-    status: str = Field("", max_length=200, description="状态，逗号分隔：" + " / ".join(VisitStatus.values))
-    assignee: str = Field("", max_length=1000, description="回访人 id，逗号分隔")
+    status: str = Field(
+        "",
+        max_length=200,
+        description="状态，逗号分隔：" + " / ".join(VisitStatus.values) + "；finished = 已完成或未能联系（已回访）",
+    )
+    assignee: str = Field("", max_length=1000, description="回访人 id，逗号分隔；none = 未指定回访人（班组的）")
+    outcome: str = Field("", max_length=200, description="结果，逗号分隔：" + " / ".join(Outcome.values))
+    arrived: Literal["", "1", "0"] = Field("", description="已到院/到店：1 是，0 否")
+    deal: Literal["", "1", "0"] = Field("", description="已成交：1 是，0 否")
     rule: str = Field("", max_length=1000, description="回访规则 id，逗号分隔")
     region: str = Field("", max_length=1000, description="片区 id，逗号分隔")
     customer: int | None = Field(None, ge=1, le=MAX_ID, description="客户档案 id")
