@@ -19,7 +19,7 @@ from kefu.reports.builders.common import (
     ticket_list_link,
 )
 from kefu.reports.periods import Period
-from kefu.reports.selectors.tickets import ticket_figures, ticket_totals, top_causes
+from kefu.reports.selectors.tickets import ticket_breakdowns, ticket_totals, top_causes
 from kefu.reports.tables import Column, Report, Table
 from kefu.tickets.models import TicketKind
 
@@ -61,7 +61,15 @@ def build_ticket_report(*, key: str, title: str, kind: str, user, period: Period
     kinds = (kind,)
     report = new_report(key, title, period)
     metrics = ticket_metrics()
-    current = ticket_totals(user=user, period=period, kinds=kinds)
+    dimensions = _dimensions(kind)
+    multi_month = is_multi_month(period)
+    # Every breakdown of the period in one call: one scan on PostgreSQL (grouping sets).
+    groupings: list[tuple[str, ...]] = [(), *((d[0],) for d in dimensions), ("category", "department")]
+    if multi_month:
+        groupings.append(("month",))
+    totals_rows, *rest = ticket_breakdowns(user=user, period=period, kinds=kinds, groupings=groupings)
+    current = totals_rows[0]
+    by_dimension = dict(zip((d[0] for d in dimensions), rest, strict=False))
     report.tables.append(
         comparison_table(
             title=_("总体指标与同比、环比"),
@@ -73,12 +81,12 @@ def build_ticket_report(*, key: str, title: str, kind: str, user, period: Period
         )
     )
     kind_ids = list(TicketKind.objects.filter(code=kind).values_list("pk", flat=True))
-    for dimension, table_title, heading, param in _dimensions(kind):
+    for dimension, table_title, heading, param in dimensions:
         table = dimension_table(
             title=table_title,
             dimension=dimension,
             heading=heading,
-            rows=ticket_figures(user=user, period=period, kinds=kinds, group_by=(dimension,)),
+            rows=by_dimension[dimension],
             metrics=metrics,
             totals=current,
         )
@@ -90,16 +98,16 @@ def build_ticket_report(*, key: str, title: str, kind: str, user, period: Period
         cross_table(
             title=_("分类 × 责任部门"),
             dimensions=[("category", _("分类")), ("department", _("责任部门"))],
-            rows=ticket_figures(user=user, period=period, kinds=kinds, group_by=("category", "department")),
+            rows=rest[len(dimensions)],
             metrics=_short_metrics(),
         )
     )
-    if is_multi_month(period):
+    if multi_month:
         trend = dimension_table(
             title=_("按月趋势"),
             dimension="month",
             heading=_("月份"),
-            rows=ticket_figures(user=user, period=period, kinds=kinds, group_by=("month",)),  # calendar order
+            rows=rest[len(dimensions) + 1],  # calendar order
             metrics=metrics,
             totals=current,
         )
