@@ -5,9 +5,9 @@
   moved after every chunk) tells: older than `STALE_AFTER` and the job is failed with
   a message saying so. Nothing was written — the commit is one transaction, which the
   database rolled back when the worker's connection went away.
-- The uploaded file is deleted once the job is done or failed, and a job left waiting
-  (uploaded or checked but never imported) for `ABANDON_AFTER` is closed and its file
-  deleted.
+- The uploaded file (with the check's spool of parsed rows beside it, see `spool`) is
+  deleted once the job is done or failed, and a job left waiting (uploaded or checked
+  but never imported) for `ABANDON_AFTER` is closed and its file deleted.
 
 Both run from the periodic job in `kefu.schedule`; the job pages also check the job
 they show, so a stuck job is reported as soon as someone looks at it."""
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from kefu.core import context
 from kefu.core.audit import audit_record
+from kefu.customers.io.spool import discard_spool
 from kefu.customers.models import ImportJob
 from kefu.customers.models.imports import ImportStatus
 
@@ -43,11 +44,15 @@ WAITING = (ImportStatus.UPLOADED, ImportStatus.CHECKED)
 
 
 def discard_upload(job: ImportJob) -> bool:
-    """Delete the job's uploaded file and forget its name. False when the storage
-    refused (the periodic job tries again)."""
+    """Delete the job's uploaded file, with the check's spool of parsed rows beside it
+    (finished or not, see `spool`), and forget its name. False when the storage refused
+    (the periodic job tries again: the spool goes first and the upload is kept until it
+    has gone, because the job's file name is how the spool is found)."""
     name = job.file.name
     if not name:
         return True
+    if not discard_spool(name, job.file.storage):
+        return False
     try:
         job.file.storage.delete(name)
     except OSError:

@@ -5,7 +5,13 @@ skip) and — during the commit — write each chunk.
 Rows are processed in chunks of `CHUNK_ROWS`: per chunk a constant number of queries
 matches the archive (`lookups`: one parameter for all the chunk's values), the in-file duplicate
 keys are looked up in a scratch database (`seen`), and `writing.write_chunk` writes
-in bulk, so no row needs a query of its own and memory does not grow with the file."""
+in bulk, so no row needs a query of its own and memory does not grow with the file.
+
+The check keeps its parsed rows in a spool beside the upload (`spool`); the commit
+starts from those when they are complete and were made for this very upload, and from
+the file otherwise. Only the parse is taken over: all that depends on the database
+(duplicates in the file and in the archive, the matched archive, numbering) runs again
+at commit time."""
 
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ from kefu.customers.io.lookups import one_of, select
 from kefu.customers.io.reading import cell_text, open_rows
 from kefu.customers.io.rows import ORG, PERSON, Archive, ImportRow, References, RowParser, load_archives, row_changes
 from kefu.customers.io.seen import ID_NUMBER, NAME_PHONE, NUMBER, TARGET, SeenKeys, name_phone_key
+from kefu.customers.io.spool import SpoolWriter, open_spool
 from kefu.customers.io.writing import write_chunk
 from kefu.customers.models import Contact, Customer, ImportJob
 from kefu.customers.models.imports import ImportMode
@@ -73,6 +80,8 @@ class Importer:
         self.now = timezone.now()
         self.today = timezone.localdate()
         self.ctx = context.current()
+        self.spool: SpoolWriter | None = None
+        self.used_spool = False  # the commit took its rows from the check's spool
 
     # -- driving -------------------------------------------------------------------
 
@@ -80,13 +89,27 @@ class Importer:
         self.seen = SeenKeys()
         try:
             self._read()
+            if self.outcome.total == 0:
+                raise ValidationFailed(_("文件中没有数据行。"), code="import_empty")
+            if self.spool is not None:
+                # Sealed only once every row is in and the pass succeeded.
+                self.spool.finish()
         finally:
             self.seen.close()
-        if self.outcome.total == 0:
-            raise ValidationFailed(_("文件中没有数据行。"), code="import_empty")
+            if self.spool is not None and self.spool.handle is not None:
+                self.spool.abort()
         return self.outcome
 
     def _read(self) -> None:
+        if self.write:
+            # The commit takes the check's parsed rows from its spool when there is a
+            # usable one (see `spool`); everything after the parse runs as always.
+            with open_spool(self.job, self.refs, today=timezone.localdate()) as chunks:
+                if chunks is not None:
+                    self.used_spool = True
+                    for rows in chunks:
+                        self._take(rows)
+                    return
         with self.job.file.open("rb") as handle, open_rows(handle, self.job.file.name) as rows:
             mapping = None
             for _number, values in rows:
@@ -97,22 +120,32 @@ class Importer:
             if mapping is None:
                 raise ValidationFailed(_("文件中没有内容（第一行应为列标题）。"), code="import_empty")
             parser = RowParser(mapping, self.refs)
+            # The check keeps what it parsed for the commit; the commit (reading the
+            # file because the spool was not usable) has no use for another one.
+            self.spool = None if self.write else SpoolWriter.start(self.job, self.refs, today=parser.today)
             chunk: list[ImportRow] = []
             for number, values in rows:
                 row = parser.parse(number, values)
                 if row is None:
                     continue
-                self.outcome.total += 1
-                if self.outcome.total > MAX_ROWS:
-                    raise ValidationFailed(
-                        _("文件超过 %(max)d 行，请拆分后导入。") % {"max": MAX_ROWS}, code="import_too_large"
-                    )
                 chunk.append(row)
                 if len(chunk) >= CHUNK_ROWS:
-                    self._chunk(chunk)
+                    self._take(chunk)
                     chunk = []
             if chunk:
-                self._chunk(chunk)
+                self._take(chunk)
+
+    def _take(self, rows: list[ImportRow]) -> None:
+        """One chunk of parsed rows: counted, spooled as parsed (before matching adds to
+        them), then processed."""
+        self.outcome.total += len(rows)
+        if self.outcome.total > MAX_ROWS:
+            raise ValidationFailed(
+                _("文件超过 %(max)d 行，请拆分后导入。") % {"max": MAX_ROWS}, code="import_too_large"
+            )
+        if self.spool is not None:
+            self.spool.add(rows)
+        self._chunk(rows)
 
     def _chunk(self, rows: list[ImportRow]) -> None:
         self._in_file_duplicates(rows)

@@ -8,7 +8,11 @@ writes): the services the pages, the `kefu import` command and the jobs call.
    row with the archive. It lists every rejected row with its reasons and predicts how
    many archives would be created, updated or left unchanged.
 3. `import_commit` runs the same pass again and writes, in ONE transaction:
-   all-or-nothing (any rejected row → nothing is written) or valid rows only.
+   all-or-nothing (any rejected row → nothing is written) or valid rows only. It takes
+   the rows as the check parsed them from the check's spool (`spool`) instead of
+   reading the file again, when that spool is complete and made for exactly this upload;
+   duplicates, matching with the archive and numbering are decided at commit time, as
+   the check did them.
 
 Re-running a file creates nothing twice: a row whose 档案编号 exists, or whose ID number
 or name + phone matches a live archive, updates that archive (or is skipped when nothing
