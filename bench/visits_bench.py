@@ -74,9 +74,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         action="store_true",
         help="--proposed-indexes and drop the foreign keys the README proposes to drop (PostgreSQL)",
     )
-    parser.add_argument(
-        "--proposed-cancel", action="store_true", help="plan with the cancel_stale proposed in bench/README.md"
-    )
     parser.add_argument("--child", choices=["load", "plan"], help=argparse.SUPPRESS)
     parser.add_argument("--target", type=int, default=0, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -189,35 +186,6 @@ def apply_proposed_schema(*, constraints: bool) -> list[str]:
     return done
 
 
-def proposed_cancel_stale(*, today: datetime.date) -> int:
-    """NOT the code: `planning.cancel_stale` with the one change proposed in
-    bench/README.md — "planned visits of customers the rule no longer covers" as
-    NOT EXISTS (an anti-join) instead of `NOT (customer_id IN (subquery))`, which
-    PostgreSQL runs as a rescan of the subquery per visit once the covered customers
-    no longer fit in hash memory (about 260,000 of them with the default work_mem)."""
-    from django.db.models import Exists, OuterRef, Q
-    from django.utils import timezone
-
-    from kefu.customers.choices import Lifecycle
-    from kefu.customers.models import Customer
-    from kefu.visits.choices import RuleKind, VisitStatus
-    from kefu.visits.models import Visit, VisitRule
-    from kefu.visits.services.planning import _cadence_customers
-
-    now = timezone.now()
-    planned = Visit.objects.filter(status=VisitStatus.PLANNED)
-    cancelled = planned.filter(rule__is_active=False).update(status=VisitStatus.CANCELLED, updated_at=now)
-    cancelled += planned.filter(Q(customer__lifecycle=Lifecycle.LOST) | Q(customer__merged_into__isnull=False)).update(
-        status=VisitStatus.CANCELLED, updated_at=now
-    )
-    for rule in VisitRule.objects.filter(kind=RuleKind.CADENCE, is_active=True):
-        covered = Customer.objects.filter(_cadence_customers(rule), pk=OuterRef("customer_id"))
-        cancelled += (
-            planned.filter(rule=rule).filter(~Exists(covered)).update(status=VisitStatus.CANCELLED, updated_at=now)
-        )
-    return cancelled
-
-
 def clear_visits() -> None:
     from django.db import connection
 
@@ -298,10 +266,6 @@ def child_plan(args) -> dict:
                 label += f" [rule {params[2]}, {params[3]}]"  # the planner's INSERT … SELECT of one slot
             statements.append((time.perf_counter() - started, label, sql, params))
 
-    if args.proposed_cancel:
-        from kefu.visits.services import planning
-
-        planning.cancel_stale = proposed_cancel_stale
     before = Visit.objects.count()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -407,7 +371,7 @@ def run_plans(args, rules: list[str]) -> dict:
         connection.close()
         runs = []
         for run in (1, 2):
-            extra = {"plan_timeout": args.plan_timeout, **({"proposed_cancel": True} if args.proposed_cancel else {})}
+            extra = {"plan_timeout": args.plan_timeout}
             outcome = spawn("plan", args, **extra)
             runs.append(outcome)
             if "seconds" not in outcome:
@@ -659,8 +623,6 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     prepare(args)
     rules = configure_rules()
-    if args.proposed_cancel:
-        print("\n== NOT the code: plan_all runs with the proposed cancel_stale (NOT EXISTS)")
     if args.proposed_indexes or args.proposed_constraints:
         print("\n== NOT the code: the proposed schema of visits_visit (this database only)")
         clear_visits()
