@@ -22,14 +22,14 @@ def test_manager_logs_in_sees_chinese_dashboard_switches_to_english_and_logs_out
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     page.get_by_test_id("login-submit").click()
 
-    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
+    expect(page.get_by_role("heading", name="工作台", exact=True)).to_be_visible()
     expect(page.get_by_test_id("current-user")).to_have_text("王经理")
     dashboard = page.get_by_test_id("dashboard")
     expect(dashboard).to_contain_text("在岗员工")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
 
     page.get_by_test_id("lang-en").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(dashboard).to_contain_text("Active staff")
 
