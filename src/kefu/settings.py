@@ -135,6 +135,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-kefu.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT: it compiled each report and dashboard statement anew for 0.2–1.8 s, more
+    # than most of them take to run (bench/README.md "Reports"); Kefu's queries are
+    # short, indexed or one bounded scan, never the long analytics JIT pays off for.
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = f"{_pg_options.get('options', '')} -c jit=off".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"

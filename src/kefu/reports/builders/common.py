@@ -4,7 +4,8 @@ one table per dimension, and the ECharts options the page draws above a table.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -15,6 +16,8 @@ from kefu.core.models import SiteConfig
 from kefu.reports.periods import Period
 from kefu.reports.selectors.common import compare
 from kefu.reports.tables import Column, Report, Table
+
+T = TypeVar("T")
 
 LABEL = "label"
 
@@ -188,3 +191,11 @@ def customer_list_link(*, period: Period, param: str) -> str:
 
 def is_multi_month(period: Period) -> bool:
     return len(period.months()) > 1
+
+
+def previous_and_last_year(totals: Callable[[Period], T], period: Period) -> tuple[T, T]:
+    """The totals of the previous period and of the same period last year — one
+    computation when they are the same period (a year's previous IS last year)."""
+    previous = totals(period.previous())
+    last_year = period.same_last_year()
+    return previous, previous if last_year == period.previous() else totals(last_year)

@@ -15,6 +15,7 @@ from kefu.reports.builders.common import (
     is_multi_month,
     line_chart,
     new_report,
+    previous_and_last_year,
 )
 from kefu.reports.periods import Period
 from kefu.reports.selectors.customers import customer_figures, key_accounts_at_risk
@@ -58,14 +59,15 @@ def build_customers(*, user, period: Period) -> Report:
     report = new_report("customers", _("客户统计"), period)
     metrics = customer_metrics()
     current = _totals(user, period)
+    previous, last_year = previous_and_last_year(lambda p: _totals(user, p), period)
     report.tables.append(
         comparison_table(
             title=_("总体指标与同比、环比"),
             metrics=metrics,
             period=period,
             current=current,
-            previous=_totals(user, period.previous()),
-            last_year=_totals(user, period.same_last_year()),
+            previous=previous,
+            last_year=last_year,
         )
     )
     for dimension, title, heading in (

@@ -17,6 +17,7 @@ from kefu.reports.builders.common import (
     is_multi_month,
     line_chart,
     new_report,
+    previous_and_last_year,
 )
 from kefu.reports.periods import Period
 from kefu.reports.selectors.visits import cadence_compliance, visit_figures, visit_funnel
@@ -81,14 +82,15 @@ def build_visits(*, user, period: Period) -> Report:
     report = new_report("visits", _("回访统计"), period)
     metrics = visit_metrics()
     current = _totals(user, period)
+    previous, last_year = previous_and_last_year(lambda p: _totals(user, p), period)
     report.tables.append(
         comparison_table(
             title=_("总体指标与同比、环比"),
             metrics=metrics,
             period=period,
             current=current,
-            previous=_totals(user, period.previous()),
-            last_year=_totals(user, period.same_last_year()),
+            previous=previous,
+            last_year=last_year,
         )
     )
     funnel_cols = funnel_metrics()
