@@ -67,12 +67,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--plans", action="store_true", help="print the plans of the slowest planner statements")
     parser.add_argument(
-        "--proposed-indexes", action="store_true", help="measure with the index set proposed in bench/README.md"
-    )
-    parser.add_argument(
         "--proposed-constraints",
         action="store_true",
-        help="--proposed-indexes and drop the foreign keys the README proposes to drop (PostgreSQL)",
+        help="drop the foreign keys the README proposes to drop (PostgreSQL; this database only)",
     )
     parser.add_argument("--child", choices=["load", "plan"], help=argparse.SUPPRESS)
     parser.add_argument("--target", type=int, default=0, help=argparse.SUPPRESS)
@@ -128,61 +125,28 @@ def configure_rules() -> list[str]:
     return [r.name for r in keep]
 
 
-# NOT the code: the schema changes proposed for `Visit` when plan generation misses its
-# target (see bench/README.md), applied by SQL to this benchmark's database only.
-# Indexes: every planned visit writes 19 index entries — the model's 6 indexes and 2
-# unique constraints, the primary key and the 10 single-column indexes Django adds for
-# foreign keys. Four of those are prefixes of composite indexes, one (campaign) of a
-# unique constraint, one (questionnaire version: versions are never deleted) is never
-# read; ticket, created ticket, done by, done_at and team are null on a planned visit and
-# only need their non-null rows (team as the call list's team branch asks it: by status
-# and due date). That leaves 7 entries per planned visit.
-DROP_SINGLE_INDEXES = (
-    "customer_id", "rule_id", "assignee_id", "region_id", "campaign_id", "questionnaire_version_id",
-    "ticket_id", "created_ticket_id", "done_by_id", "team_id", "done_at",
-)  # fmt: skip
-PARTIAL_INDEXES = {
-    "ticket_id": "ticket_id",
-    "created_ticket_id": "created_ticket_id",
-    "done_by_id": "done_by_id",
-    "done_at": "done_at",
-    "team_id": "team_id, status, due_date, id",
-}
-# Constraints: PostgreSQL checks each foreign key of each inserted row at commit (Django
-# makes them DEFERRABLE INITIALLY DEFERRED) — half of the planner's time. Those to the
-# small configuration tables (rule, questionnaire version, region) are the proposal's
-# `db_constraint=False`; the customer and assignee keep theirs.
+# NOT the code: PostgreSQL checks each foreign key of each inserted row at commit (Django
+# makes them DEFERRABLE INITIALLY DEFERRED) — about half of the planner's time. Those to
+# the small configuration tables (rule, questionnaire version, region) are the proposal's
+# `db_constraint=False`; the customer and assignee keep theirs. (The index set proposed
+# here before is the code since visits migration 0002.)
 DROP_CONSTRAINTS = ("rule_id", "questionnaire_version_id", "region_id")
 
 
-def apply_proposed_schema(*, constraints: bool) -> list[str]:
-    """Rebuild the visits table's indexes (and foreign keys) as proposed."""
+def apply_proposed_constraints() -> list[str]:
+    """Drop the proposed foreign-key constraints of the visits table (PostgreSQL)."""
     from django.db import connection
 
+    if connection.vendor != "postgresql":
+        return ["foreign keys kept: SQLite checks them as rows are written, cheaply (no change proposed)"]
     with connection.cursor() as cursor:
         existing = connection.introspection.get_constraints(cursor, "visits_visit")
-    single = {
-        c["columns"][0]: name
-        for name, c in existing.items()
-        if c["index"] and not c["unique"] and not c["primary_key"] and len(c["columns"]) == 1
-    }
     foreign = {c["columns"][0]: name for name, c in existing.items() if c["foreign_key"]}
     done = []
     with connection.cursor() as cursor:
-        for column in DROP_SINGLE_INDEXES:
-            if column in single:
-                cursor.execute(f'DROP INDEX "{single[column]}"')
-                done.append(f"dropped index {single[column]}")
-        for column, columns in PARTIAL_INDEXES.items():
-            name = f"vbench_{column}_partial"
-            cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON visits_visit ({columns}) WHERE {column} IS NOT NULL")
-            done.append(f"created index {name} ({columns}) WHERE {column} IS NOT NULL")
-        if constraints and connection.vendor == "postgresql":
-            for column in (c for c in DROP_CONSTRAINTS if c in foreign):
-                cursor.execute(f'ALTER TABLE visits_visit DROP CONSTRAINT "{foreign[column]}"')
-                done.append(f"dropped foreign key {foreign[column]}")
-        elif constraints:
-            done.append("foreign keys kept: SQLite checks them as rows are written, cheaply (no change proposed)")
+        for column in (c for c in DROP_CONSTRAINTS if c in foreign):
+            cursor.execute(f'ALTER TABLE visits_visit DROP CONSTRAINT "{foreign[column]}"')
+            done.append(f"dropped foreign key {foreign[column]}")
     return done
 
 
@@ -623,10 +587,10 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     prepare(args)
     rules = configure_rules()
-    if args.proposed_indexes or args.proposed_constraints:
-        print("\n== NOT the code: the proposed schema of visits_visit (this database only)")
+    if args.proposed_constraints:
+        print("\n== NOT the code: the proposed foreign keys of visits_visit (this database only)")
         clear_visits()
-        for line in apply_proposed_schema(constraints=args.proposed_constraints):
+        for line in apply_proposed_constraints():
             print("  " + line)
     if not args.skip_plan:
         run_plans(args, rules)
