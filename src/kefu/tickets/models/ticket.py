@@ -174,7 +174,10 @@ class Ticket(VersionedModel):
         ]
         indexes = [
             models.Index(fields=["status", "resolve_due_at", "id"]),
-            models.Index(fields=["is_open", "resolve_due_at", "id"], name="tickets_open_due"),
+            # Partial on the flag, not a leading column: Django writes `WHERE "is_open"`,
+            # which SQLite can only match to an index's own WHERE clause (as a leading
+            # column it became a skip-scan plus a sort of every open ticket: 2 s at 1M).
+            models.Index(fields=["resolve_due_at", "id"], name="tickets_open_due_at", condition=Q(is_open=True)),
             models.Index(fields=["region", "status", "resolve_due_at", "id"]),
             models.Index(fields=["assignee", "status", "resolve_due_at", "id"]),
             models.Index(fields=["kind", "created_at", "id"]),
