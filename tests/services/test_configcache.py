@@ -94,3 +94,43 @@ def test_a_committed_change_clears_what_other_threads_cached_meanwhile(ticket_wo
         # Another thread caches the committed (old) rows while this transaction is open.
         configcache._entries["tickets.sla_policies"] = (configcache.time.monotonic(), [])
     assert [p.name for p in sla.active_policies() if p.name == "新规则"] == ["新规则"]
+
+
+@pytest.mark.django_db
+def test_a_value_read_before_a_commit_cleared_the_cache_is_not_kept(settled):
+    def read_then_another_thread_commits():
+        rows = list(SlaPolicy.objects.filter(is_active=True))
+        configcache.clear()  # what another thread's commit of a new policy does meanwhile
+        return rows
+
+    configcache.cached("tickets.sla_policies", read_then_another_thread_commits)
+    assert "tickets.sla_policies" not in configcache._entries
+    first = sla.active_policies()  # nothing raced this read: kept
+    assert sla.active_policies() is first
+
+
+@pytest.mark.django_db
+def test_working_hours_and_holidays_changed_in_this_process_apply_at_once(settled):
+    import datetime
+    from zoneinfo import ZoneInfo
+
+    from kefu.core.models import CalendarDay, CalendarYear, DaySource, WorkingHours
+    from kefu.core.services.calendar import calendar_seed
+    from kefu.core.workcal import WorkingCalendar
+
+    monday_8 = datetime.datetime(2026, 11, 2, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    one_hour = monday_8 + datetime.timedelta(hours=1)
+    assert WorkingCalendar().working_minutes_between(monday_8, one_hour) == 0  # starts at 9:00
+    WorkingHours.objects.update_or_create(department=None, defaults={"morning_start": datetime.time(8, 0)})
+    assert WorkingCalendar().working_minutes_between(monday_8, one_hour) == 60
+
+    # The seed writes the days in bulk (no signals) and clears the cache itself; the year
+    # is marked already, so no row of it is saved one by one either.
+    CalendarDay.objects.filter(date__year=2026).delete()
+    CalendarYear.objects.update_or_create(year=2026, defaults={"source": DaySource.SEED})
+    configcache._committed()  # as if that was committed: caching on again
+    national_day = datetime.date(2026, 10, 1)
+    assert WorkingCalendar().is_working_day(national_day)  # a Thursday without holiday data
+    assert any(key[0] == "workcal.years" for key in configcache._entries if isinstance(key, tuple))
+    calendar_seed(years=[2026])
+    assert not WorkingCalendar().is_working_day(national_day)

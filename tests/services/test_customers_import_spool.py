@@ -537,3 +537,23 @@ def test_a_spool_that_resists_deletion_keeps_the_upload_until_the_next_round(
     monkeypatch.undo()
     assert import_uploads_purge() == 1
     assert not os.path.exists(path) and not os.path.exists(upload_path)
+
+
+def test_the_spool_is_owner_only_data_beside_the_upload(boss, east, tmp_path):
+    job = checked(boss, write_xlsx(tmp_path / "a.xlsx", SMALL_HEADER, SMALL_ROWS))
+    path = spool_of(job)
+
+    # Names, phones and ID numbers as the upload holds them: nobody else may read it.
+    assert os.stat(path).st_mode & 0o077 == 0
+    assert os.path.dirname(path) == os.path.dirname(job.file.path)
+    # Records of plain JSON (zlib-compressed chunks), nothing that would run code when read.
+    import json
+    import zlib
+
+    kinds = []
+    with open(path, "rb") as handle:
+        while (record := spool._read_record(handle)) is not None:
+            kind, _frame, payload = record
+            kinds.append(kind)
+            json.loads(zlib.decompress(payload) if kind == spool._CHUNK else payload)
+    assert kinds == [spool._HEADER, spool._CHUNK, spool._CHUNK, spool._CHUNK, spool._END]

@@ -320,3 +320,22 @@ def test_customer_list_page_and_api(client, w):
     bad = _api(client, w["manager"], "/customers", customer_class="nothing")
     assert bad.status_code == 422 and "筛选条件无效" in bad.json()["message"]
     assert bad.json()["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("value", ["²", "none,²", "１２"])
+def test_customer_params_refuse_ids_that_are_not_ascii_digits(value):
+    # "²".isdigit() is true and int("²") raises: the id check is the tickets' one.
+    with pytest.raises(ValidationFailed) as err:
+        customer_params.filters_from_params({"region": value})
+    assert "筛选条件无效" in err.value.message
+
+
+def test_customer_list_and_api_keep_nul_out_of_the_query(client, w):
+    # PostgreSQL refuses NUL in a text parameter: it must never reach the database.
+    f = customer_params.filters_from_params({"tags": "\x00", "lifecycle": "active\x00"})
+    assert f.tags == [] and f.lifecycle == ["active"]
+    client.force_login(w["manager"])
+    for key in ("tags", "lifecycle"):
+        assert client.get("/customers/", {key: "VIP\x00"}).status_code == 200
+    assert _api(client, w["manager"], "/customers", tags="\x00").status_code == 200
+    assert _api(client, w["manager"], "/customers", region="²").status_code == 422

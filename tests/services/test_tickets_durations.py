@@ -93,3 +93,35 @@ def test_routing_makes_the_first_department_responsible_until_the_resolution_nam
     assert set(by_routing) == {second}
     by_engineering = ticket_list(user=w["manager"], filters=TicketFilters(responsible_department=[w["engineering"].pk]))
     assert list(by_engineering) == [first]
+
+
+def test_a_slip_withdrawn_as_misrouted_stops_counting_the_ticket_against_its_department(w):
+    ticket = make_ticket(w["agent"], region=w["north"])
+    wrong, right = flow.ticket_route(actor=w["agent"], ticket=ticket, departments=[w["engineering"], w["repair"]])
+    ticket.refresh_from_db()
+    assert ticket.responsible_department == w["engineering"]
+    # Withdrawing another department's slip leaves the responsible one alone.
+    flow.routing_cancel(actor=w["agent"], routing=right, reason="重复派单")
+    ticket.refresh_from_db()
+    assert ticket.responsible_department == w["engineering"]
+    # The responsible department's slip withdrawn with no other live slip: none, until
+    # the ticket is routed again — and the next routing names the right department.
+    flow.routing_cancel(actor=w["agent"], routing=wrong, reason="派错部门")
+    ticket.refresh_from_db()
+    assert ticket.responsible_department is None
+    (routing,) = flow.ticket_route(actor=w["agent"], ticket=ticket, departments=[w["repair"]])
+    ticket.refresh_from_db()
+    assert ticket.responsible_department == w["repair"]
+    _handle(w, routing, None)
+    ticket = flow.ticket_resolve(actor=w["agent"], ticket=ticket, resolution="已修复")
+    assert ticket.responsible_department == w["repair"]
+    by_engineering = ticket_list(user=w["manager"], filters=TicketFilters(responsible_department=[w["engineering"].pk]))
+    assert ticket not in by_engineering
+
+
+def test_the_next_live_slip_takes_over_when_the_responsible_one_is_withdrawn(w):
+    ticket = make_ticket(w["agent"], region=w["north"])
+    wrong, _other = flow.ticket_route(actor=w["agent"], ticket=ticket, departments=[w["engineering"], w["repair"]])
+    flow.routing_cancel(actor=w["agent"], routing=wrong, reason="派错部门")
+    ticket.refresh_from_db()
+    assert ticket.responsible_department == w["repair"]

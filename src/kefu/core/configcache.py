@@ -23,6 +23,9 @@ T = TypeVar("T")
 
 _entries: dict[Hashable, tuple[float, Any]] = {}
 _lock = threading.Lock()
+# Bumped by every clear: a value another thread read before a change was committed and
+# the cache cleared must not be stored after the clear (it would be served for a TTL).
+_generation = 0
 _local = threading.local()  # .dirty: this thread's transaction changed configuration
 
 
@@ -35,9 +38,11 @@ def cached(key: Hashable, load: Callable[[], T]) -> T:
     entry = _entries.get(key)
     if entry is not None and now - entry[0] < TTL:
         return entry[1]
+    generation = _generation
     value = load()
     with _lock:
-        _entries[key] = (now, value)
+        if generation == _generation:
+            _entries[key] = (now, value)
     return value
 
 
@@ -52,7 +57,9 @@ def invalidate(*_args, **_kwargs) -> None:
 
 
 def clear() -> None:
+    global _generation
     with _lock:
+        _generation += 1
         _entries.clear()
 
 

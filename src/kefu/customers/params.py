@@ -8,25 +8,13 @@ from collections.abc import Mapping
 
 from django.utils.translation import gettext as _
 
+from kefu.core import params as list_params
 from kefu.core.errors import ValidationFailed
 from kefu.customers.selectors import NONE_KEYS, SORTS, CustomerFilters
 
 _INT_LISTS = ("customer_class", "region", "owner", "credit_grade", "source", "category")
 _STR_LISTS = ("lifecycle", "tags")
-# `none` in these lists stands for "not set" (未分类 / 未指定片区 / 未知来源), alone or with ids.
-NONE = "none"
 _DATES = ("created_from", "created_to", "updated_from", "updated_to")
-
-
-def _getlist(params, key: str) -> list[str]:
-    values = params.getlist(key) if hasattr(params, "getlist") else params.get(key, [])
-    if isinstance(values, str):
-        values = [values]
-    out: list[str] = []
-    for value in values or []:
-        # Chinese input methods type the full-width comma.
-        out.extend(v.strip() for v in str(value).replace("，", ",").split(",") if v.strip())
-    return out
 
 
 def filters_from_params(params: Mapping) -> CustomerFilters:
@@ -35,15 +23,17 @@ def filters_from_params(params: Mapping) -> CustomerFilters:
     `key_account` (1/0) and custom fields as `extra.<key>` / `extra.<key>__gte`."""
     f = CustomerFilters(q=(params.get("q") or "").strip(), kind=(params.get("kind") or "").strip())
     for key in _INT_LISTS:
-        raw = _getlist(params, key)
-        if key in NONE_KEYS and any(v.lower() == NONE for v in raw):
-            f.none_of.append(key)
-            raw = [v for v in raw if v.lower() != NONE]
-        if any(not v.isdigit() or len(v) > 18 for v in raw):  # ids fit in a 64-bit integer
+        raw = list_params.tokens(params, key)
+        if key in NONE_KEYS:
+            # `none` stands for "not set" (未分类 / 未指定片区 / 未知来源), alone or with ids.
+            raw, with_none = list_params.take_none(raw)
+            if with_none:
+                f.none_of.append(key)
+        if not all(list_params.is_id(v) for v in raw):
             raise ValidationFailed(_("筛选条件无效：%(key)s") % {"key": key}, details={"field": key})
         setattr(f, key, [int(v) for v in raw])
     for key in _STR_LISTS:
-        setattr(f, key, _getlist(params, key))
+        setattr(f, key, list_params.tokens(params, key))
     for key in _DATES:
         raw = (params.get(key) or "").strip()
         if raw:

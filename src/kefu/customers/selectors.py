@@ -7,10 +7,11 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from kefu.core import access
+from kefu.core.params import ids_or_none
 from kefu.customers.models import Contact, Customer, TimelineEntry
 from kefu.customers.search import search_filter
 
@@ -121,15 +122,7 @@ def customer_list(*, user, filters: CustomerFilters | None = None) -> QuerySet[C
 
 
 def _ids_or_none(qs: QuerySet[Customer], f: CustomerFilters, key: str) -> QuerySet[Customer]:
-    """`key IN ids`, `key IS NULL` for `none`, or either when both are asked for."""
-    ids, with_none = getattr(f, key), key in f.none_of
-    if with_none and ids:
-        return qs.filter(Q(**{f"{key}__in": ids}) | Q(**{f"{key}__isnull": True}))
-    if with_none:
-        return qs.filter(**{f"{key}__isnull": True})
-    if ids:
-        return qs.filter(**{f"{key}__in": ids})
-    return qs
+    return ids_or_none(qs, key, getattr(f, key), with_none=key in f.none_of)
 
 
 def with_list_related(qs: QuerySet[Customer]) -> QuerySet[Customer]:

@@ -14,14 +14,14 @@ from collections.abc import Mapping
 
 from django.utils.translation import gettext as _
 
+from kefu.core import params as list_params
 from kefu.core.errors import ValidationFailed
 from kefu.tickets.choices import Channel, Severity, SlaState, TicketStatus
 from kefu.tickets.selectors import DEFAULT_SORT, NONE_KEYS, QUEUES, SORTS, TicketFilters
 
 _INT_LISTS = ("kind", "category", "department", "responsible_department", "region", "assignee")
-# `none` in these lists stands for "not set" (未分类 / 未指定部门 / 未指定片区 / 未分配): the
-# empty groups of the statistics click through to exactly their tickets.
-NONE = "none"
+# `none` (kefu.core.params.NONE) in these lists stands for "not set" (未分类 / 未指定部门 /
+# 未指定片区 / 未分配): the empty groups of the statistics click through to their tickets.
 _NONE_ALLOWED = frozenset(NONE_KEYS)
 _CHOICE_LISTS = {
     "status": TicketStatus,
@@ -39,20 +39,14 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _getlist(params, key: str) -> list[str]:
-    values = params.getlist(key) if hasattr(params, "getlist") else params.get(key, [])
-    if isinstance(values, str):
-        values = [values]
-    out: list[str] = []
-    for value in values or []:
-        # Chinese input methods type the full-width comma.
-        out.extend(v.strip() for v in str(value).replace("，", ",").split(",") if v.strip())
+    out = list_params.tokens(params, key)
     if len(out) > _MAX_VALUES:
         raise ValidationFailed(_("筛选条件过多：%(key)s") % {"key": key}, details={"field": key})
     return out
 
 
 def _int(value: str, key: str) -> int:
-    if not value.isascii() or not value.isdigit() or len(value) > 18:  # ids fit in a 64-bit integer
+    if not list_params.is_id(value):
         raise ValidationFailed(_("筛选条件无效：%(key)s") % {"key": key}, details={"field": key})
     return int(value)
 
@@ -119,9 +113,10 @@ def filters_from_params(params: Mapping, *, queue: str | None = None) -> TicketF
     f.queue = chosen
     for key in _INT_LISTS:
         values = _getlist(params, key)
-        if key in _NONE_ALLOWED and any(v.lower() == NONE for v in values):
-            f.none_of.append(key)
-            values = [v for v in values if v.lower() != NONE]
+        if key in _NONE_ALLOWED:
+            values, with_none = list_params.take_none(values)
+            if with_none:
+                f.none_of.append(key)
         setattr(f, key, sorted({_int(v, key) for v in values}))
     for key, choices in _CHOICE_LISTS.items():
         values = _getlist(params, key)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from kefu.core import access
 from kefu.core.errors import NotFound
+from kefu.core.params import ids_or_none
 from kefu.tickets.choices import (
     ACTIVE_ROUTING_STATUSES,
     DONE_STATUSES,
@@ -169,15 +170,7 @@ def ticket_list(*, user, filters: TicketFilters | None = None) -> QuerySet[Ticke
 
 
 def _ids_or_none(qs: QuerySet[Ticket], f: TicketFilters, key: str) -> QuerySet[Ticket]:
-    """`key IN ids`, `key IS NULL` for `none`, or either when both are asked for."""
-    ids, with_none = getattr(f, key), key in f.none_of
-    if with_none and ids:
-        return qs.filter(Q(**{f"{key}__in": ids}) | Q(**{f"{key}__isnull": True}))
-    if with_none:
-        return qs.filter(**{f"{key}__isnull": True})
-    if ids:
-        return qs.filter(**{f"{key}__in": ids})
-    return qs
+    return ids_or_none(qs, key, getattr(f, key), with_none=key in f.none_of)
 
 
 def with_list_related(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:

@@ -10,6 +10,7 @@ from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils import timezone
 
 from kefu.core import access
+from kefu.core.params import NONE
 from kefu.customers.models import Customer
 from kefu.visits.choices import Outcome, VisitStatus
 from kefu.visits.models import Visit
@@ -19,8 +20,9 @@ VIEW = "visits.view_visit"
 # (已完成) or given up (未能联系) — what the reports count as done (已回访).
 STATUS_FINISHED = "finished"
 FINISHED_STATUSES = (VisitStatus.DONE, VisitStatus.FAILED)
-# The assignee filter value of the visits nobody is assigned to (a team's visits).
-UNASSIGNED = "none"
+# The assignee filter value of the visits nobody is assigned to (a team's visits): the
+# "not set" value of every list (kefu.core.params).
+UNASSIGNED = NONE
 
 
 def visit_base(user) -> QuerySet[Visit]:

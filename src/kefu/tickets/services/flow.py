@@ -159,9 +159,17 @@ def routing_cancel(*, actor, routing: TicketRouting, reason: str) -> TicketRouti
         routing.cancelled_at = timezone.now()
         routing.save(update_fields=["status", "cancelled_at"])
         fields: list[str] = []
-        if ticket.status == S.ROUTED and not ticket.routings.exclude(status=RoutingStatus.CANCELLED).exists():
+        live = ticket.routings.exclude(status=RoutingStatus.CANCELLED).order_by("pk")
+        if ticket.status == S.ROUTED and not live.exists():
             ticket.status = S.REGISTERED
             fields.append("status")
+        if ticket.responsible_department_id == routing.department_id:
+            # Routing named this department responsible (ticket_route); a slip withdrawn as
+            # sent to the wrong department must not leave the complaint counted against it.
+            # The next live slip's department takes over, or none until routed again (and
+            # a resolution may still name any department).
+            ticket.responsible_department_id = live.values_list("department_id", flat=True).first()
+            fields.append("responsible_department")
         bump(ticket, fields)
         ticket_event(
             ticket=ticket,

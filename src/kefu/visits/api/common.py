@@ -8,18 +8,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.core import access, pii
 from kefu.core.errors import NotFound, ValidationFailed
 from kefu.core.pagination import Page, keyset_page
+from kefu.core.params import ids_or_none, take_none
 from kefu.customers.models import Contact
 from kefu.visits.api.schemas_in import MAX_ID, VisitFilters
 from kefu.visits.choices import Outcome, VisitStatus
 from kefu.visits.models import Questionnaire, QuestionnaireVersion, Visit, VisitRule
-from kefu.visits.selectors import FINISHED_STATUSES, STATUS_FINISHED, UNASSIGNED, call_list, visit_base
+from kefu.visits.selectors import FINISHED_STATUSES, STATUS_FINISHED, call_list, visit_base
 
 VIEW = "visits.view_visit"
 RECORD = "visits.record_visit"
@@ -261,12 +262,9 @@ def filtered(user, filters: VisitFilters) -> QuerySet[Visit]:
         queryset = call_list(user=user, today=timezone.localdate(), section=filters.section)
     if statuses := _statuses(filters.status):
         queryset = queryset.filter(status__in=statuses)
-    assignees = [p.strip() for p in filters.assignee.split(",") if p.strip()]
-    if assignees:
-        unassigned = UNASSIGNED in assignees
-        ids = _ids(",".join(a for a in assignees if a != UNASSIGNED), "assignee")
-        wanted = Q(assignee_id__in=ids) if ids else Q(pk__in=[])
-        queryset = queryset.filter(wanted | Q(assignee__isnull=True) if unassigned else wanted)
+    # `none`: the visits nobody is assigned to (a team's), alone or with ids.
+    assignees, unassigned = take_none(p.strip() for p in filters.assignee.split(",") if p.strip())
+    queryset = ids_or_none(queryset, "assignee", _ids(",".join(assignees), "assignee"), with_none=unassigned)
     for name in ("rule", "region"):
         if ids := _ids(getattr(filters, name), name):
             queryset = queryset.filter(**{f"{name}_id__in": ids})

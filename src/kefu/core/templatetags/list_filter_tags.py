@@ -5,7 +5,11 @@ A dashboard or report segment opens a list with filters its panel has no field f
 cannot show (`none` — 未分类 / 未分配 …, or several ids at once). Without a chip the
 panel would read “全部” while the list is narrowed. Each chip names the filter and its
 values, carries a hidden input so the panel's own submit keeps it, and links to the
-same list without it. One name query per filter with ids, whatever the number of rows."""
+same list without it. One name query per filter with ids, whatever the number of rows.
+
+In core because every list module uses it (the ticket queues and the customer archive):
+values are read exactly as their lists' parsers read them (`kefu.core.params`), and the
+models are named by label, so core imports none of them."""
 
 from __future__ import annotations
 
@@ -15,9 +19,9 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-register = template.Library()
+from kefu.core.params import NONE, is_id, tokens
 
-NONE = "none"
+register = template.Library()
 
 
 @dataclass(frozen=True)
@@ -54,13 +58,6 @@ SPECS: dict[str, tuple[_Spec, ...]] = {
 }
 
 
-def _tokens(query, key: str) -> list[str]:
-    out: list[str] = []
-    for value in query.getlist(key):
-        out.extend(v.strip() for v in str(value).replace("，", ",").split(",") if v.strip())
-    return out
-
-
 def _names(spec: _Spec, ids: list[int]) -> dict[int, str]:
     from django.apps import apps
 
@@ -75,18 +72,17 @@ def _names(spec: _Spec, ids: list[int]) -> dict[int, str]:
     return dict(model.objects.filter(pk__in=ids).values_list("pk", spec.name_field))
 
 
-def _text(spec: _Spec, tokens: list[str]) -> str:
+def _text(spec: _Spec, values: list[str]) -> str:
     if spec.kind == "flag":
-        return str(_YES_NO.get(tokens[-1].lower(), tokens[-1]))
+        return str(_YES_NO.get(values[-1].lower(), values[-1]))
     if spec.kind == "date":
-        return tokens[-1]
-    ids = [int(t) for t in tokens if t.isascii() and t.isdigit() and len(t) <= 18]
-    names = _names(spec, ids)
+        return values[-1]
+    names = _names(spec, [int(t) for t in values if is_id(t)])
     parts = []
-    for token in tokens:
+    for token in values:
         if token.lower() == NONE:
             parts.append(str(spec.none_label))
-        elif token.isascii() and token.isdigit() and len(token) <= 18:
+        elif is_id(token):
             parts.append(str(names.get(int(token), token)))
         else:
             parts.append(token)
@@ -103,10 +99,10 @@ def list_filter_chips(context, list_name: str) -> list[dict[str, str]]:
     query = request.GET
     chips = []
     for spec in SPECS[list_name]:
-        tokens = _tokens(query, spec.key)
-        if not tokens:
+        values = tokens(query, spec.key)
+        if not values:
             continue
-        if spec.in_form and len(tokens) == 1 and tokens[0].lower() != NONE:
+        if spec.in_form and len(values) == 1 and values[0].lower() != NONE:
             continue  # the panel's select shows it
         rest = query.copy()
         rest.pop(spec.key, None)
@@ -115,8 +111,8 @@ def list_filter_chips(context, list_name: str) -> list[dict[str, str]]:
             {
                 "key": spec.key,
                 "label": str(spec.label),
-                "text": _text(spec, tokens),
-                "raw": ",".join(tokens),
+                "text": _text(spec, values),
+                "raw": ",".join(values),
                 "remove_url": request.path + (f"?{rest.urlencode()}" if rest else ""),
             }
         )
