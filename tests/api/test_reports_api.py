@@ -3,7 +3,10 @@ and the files), the figure selectors grouped as asked — and the errors: an unk
 report is a 404 `not_found`, a bad period or dimension a 422 in Chinese, a caller
 without the report permission a 403, an anonymous one a 401."""
 
+import json
+
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 
 from kefu.reports.catalog import REPORTS, build_report
 from kefu.reports.periods import parse_period
@@ -128,9 +131,43 @@ def test_figures_refuse_unknown_dimensions_kinds_and_sources(as_user, w):
 
 @pytest.mark.parametrize("what", ["visits", "customers", "staff"])
 def test_other_figures_answer_json_rows(as_user, w, what):
+    from kefu.reports.selectors.customers import customer_figures
+    from kefu.reports.selectors.staff import staff_figures
+    from kefu.reports.selectors.visits import visit_figures
+
+    selector = {"visits": visit_figures, "customers": customer_figures, "staff": staff_figures}[what]
     response = as_user(w["manager"]).get(f"/reports/figures/{what}", period=PERIOD)
     assert response.status_code == 200, response.content
-    assert isinstance(response.json()["rows"], list)
+    # The selector's own rows for the same caller and period, nothing dropped or added.
+    expected = selector(user=w["manager"], period=parse_period(PERIOD))
+    assert response.json()["rows"] == json.loads(json.dumps(expected, cls=DjangoJSONEncoder))
+    if what != "staff":
+        assert len(expected) == 1  # ungrouped: the totals row
+
+
+def test_figures_answer_the_grouping_they_applied(as_user, w):
+    body = as_user(w["manager"]).get("/reports/figures/tickets", period=PERIOD, group_by="region,region").json()
+    assert body["group_by"] == ["region"]
+    assert {r["region_label"]: r["count"] for r in body["rows"]} == {"城北": 4, "城南": 2}
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"period": "\x00"}, "period"),
+        ({"period": "2026-1\x00"}, "period"),
+        ({"period": "9" * 5000}, "period"),
+        ({"group_by": "\x00"}, "group_by"),
+        ({"group_by": "region," + "x" * 5000}, "group_by"),
+        ({"kinds": "\x00"}, "kinds"),
+        ({"kinds": "x" * 5000}, "kinds"),
+    ],
+)
+def test_hostile_figure_parameters_are_a_422_never_a_500(as_user, w, params, field):
+    response = as_user(w["manager"]).get("/reports/figures/tickets", **params)
+    assert response.status_code == 422, response.content[:300]
+    body = response.json()
+    assert body["code"] == "validation_error" and body["details"]["field"] == field
 
 
 def test_customer_figures_by_region_are_scoped(as_user, w):

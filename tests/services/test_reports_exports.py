@@ -142,6 +142,20 @@ def test_export_is_audited_with_report_period_and_format(w, period):
     assert event.data["rows"]["按片区"] == 1  # the supervisor sees the north only
 
 
+def test_no_file_leaves_without_its_audit_event(w, period, monkeypatch):
+    # An export is a read: the audit event is the only trace, so a failure to write it
+    # must stop the file rather than serve it unrecorded.
+    from kefu.reports import exporters
+
+    def broken(**kwargs):
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr(exporters, "audit_record", broken)
+    with pytest.raises(RuntimeError):
+        report_export(user=w["manager"], key="complaints", period=period, fmt="xlsx")
+    assert not AuditEvent.objects.filter(code="report.exported").exists()
+
+
 def test_unknown_format_is_refused_before_anything_is_built(w, period):
     with pytest.raises(ValidationFailed):
         report_export(user=w["manager"], key="complaints", period=period, fmt="csv")

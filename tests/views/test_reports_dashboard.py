@@ -232,6 +232,26 @@ def test_management_dashboard_takes_a_period(client, w):
     assert figure(dashboard, "key_figures", "tickets").value == 0
 
 
+def test_director_key_figures_compute_a_years_previous_period_once(w, monkeypatch):
+    # For a year the previous period IS the same period last year: one computation.
+    from kefu.reports.dashboards import management
+
+    asked = []
+    real = management.ticket_totals
+
+    def spy(*, user, period, **kwargs):
+        asked.append(period.key())
+        return real(user=user, period=period, **kwargs)
+
+    monkeypatch.setattr(management, "ticket_totals", spy)
+    dashboard = _build(w["director"], period="2026")
+    assert sorted(asked) == ["2025", "2026"]
+    assert "同比" in figure(dashboard, "key_figures", "tickets").hint
+    asked.clear()
+    _build(w["director"], period="2026-10")
+    assert sorted(asked) == ["2025-10", "2026-09", "2026-10"]
+
+
 def test_a_bad_period_is_a_chinese_error_not_a_500(client, w):
     client.force_login(w["manager"])
     response = client.get(reverse("reports:dashboard"), {"period": "2026-13"})
@@ -240,7 +260,7 @@ def test_a_bad_period_is_a_chinese_error_not_a_500(client, w):
     assert response.context["dashboard"].period is not None
 
 
-@pytest.mark.parametrize("role", ["agent", "supervisor", "manager"])
+@pytest.mark.parametrize("role", ["agent", "supervisor", "manager", "director"])
 def test_queries_do_not_grow_with_the_data(w, role, make_user):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -318,7 +338,20 @@ def test_go_forwards_to_a_list(client, w):
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example/tickets/", "//evil.example/tickets/", "/admin/", "/tickets/1/", "已派单", ""],
+    [
+        "https://evil.example/tickets/",
+        "//evil.example/tickets/",
+        "////evil.example/tickets/",
+        "/\\evil.example/tickets/",
+        "/%2F%2Fevil.example/tickets/",
+        "http:/tickets/",
+        "javascript:alert(1)//tickets/",
+        "/tickets/\x00",
+        "/admin/",
+        "/tickets/1/",
+        "已派单",
+        "",
+    ],
 )
 def test_go_refuses_anything_but_a_list(client, w, target):
     client.force_login(w["agent"])

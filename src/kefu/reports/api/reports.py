@@ -35,27 +35,30 @@ def report_figures(request, what: str, period: str = "", group_by: str = "", kin
         raise NotFound(_("没有这类统计数据：%(w)s") % {"w": what[:40]})
     p = parse_period(period)
     user = request.user
+    # The dimensions as the selectors group by them (each once, in order), so the
+    # answer names exactly the grouping of its rows.
+    dims = list(dict.fromkeys(as_list(group_by)))
     if what == "tickets":
         from kefu.reports.selectors.tickets import ticket_figures
 
-        rows = ticket_figures(user=user, period=p, kinds=as_list(kinds) or None, group_by=as_list(group_by))
+        rows = ticket_figures(user=user, period=p, kinds=as_list(kinds) or None, group_by=dims)
     elif kinds:
         raise ValidationFailed(_("只有工单统计可按工单类型筛选。"), details={"field": "kinds"})
     elif what == "visits":
         from kefu.reports.selectors.visits import visit_figures
 
-        rows = visit_figures(user=user, period=p, group_by=as_list(group_by))
+        rows = visit_figures(user=user, period=p, group_by=dims)
     elif what == "customers":
         from kefu.reports.selectors.customers import customer_figures
 
-        rows = customer_figures(user=user, period=p, group_by=as_list(group_by))
+        rows = customer_figures(user=user, period=p, group_by=dims)
     else:
         if group_by:
             raise ValidationFailed(_("员工统计不支持分组维度。"), details={"field": "group_by"})
         from kefu.reports.selectors.staff import staff_figures
 
         rows = staff_figures(user=user, period=p)
-    return {"period": period_json(p), "group_by": as_list(group_by), "rows": rows}
+    return {"period": period_json(p), "group_by": dims, "rows": rows}
 
 
 @router.get("/reports/{key}", summary="报表（与页面、Excel 相同的数据）")

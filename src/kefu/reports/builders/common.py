@@ -67,6 +67,27 @@ def comparison_table(
     )
 
 
+def overall_comparison(
+    *,
+    metrics: Sequence[Column],
+    period: Period,
+    current: Mapping,
+    totals: Callable[[Period], Mapping],
+) -> Table:
+    """总体指标与同比、环比 — the first table of every period report: `current` beside
+    `totals` of the previous period and of the same period last year (computed once
+    when they are the same period)."""
+    previous, last_year = previous_and_last_year(totals, period)
+    return comparison_table(
+        title=_("总体指标与同比、环比"),
+        metrics=metrics,
+        period=period,
+        current=current,
+        previous=previous,
+        last_year=last_year,
+    )
+
+
 def dimension_table(
     *,
     title: str,

@@ -9,13 +9,12 @@ from django.utils.translation import gettext as _
 
 from kefu.reports.builders.common import (
     bar_chart,
-    comparison_table,
     customer_list_link,
     dimension_table,
     is_multi_month,
     line_chart,
     new_report,
-    previous_and_last_year,
+    overall_comparison,
 )
 from kefu.reports.periods import Period
 from kefu.reports.selectors.customers import customer_figures, key_accounts_at_risk
@@ -59,16 +58,8 @@ def build_customers(*, user, period: Period) -> Report:
     report = new_report("customers", _("客户统计"), period)
     metrics = customer_metrics()
     current = _totals(user, period)
-    previous, last_year = previous_and_last_year(lambda p: _totals(user, p), period)
     report.tables.append(
-        comparison_table(
-            title=_("总体指标与同比、环比"),
-            metrics=metrics,
-            period=period,
-            current=current,
-            previous=previous,
-            last_year=last_year,
-        )
+        overall_comparison(metrics=metrics, period=period, current=current, totals=lambda p: _totals(user, p))
     )
     for dimension, title, heading in (
         ("customer_class", _("按客户分类"), _("客户分类")),

@@ -10,13 +10,12 @@ from django.utils.translation import gettext as _
 
 from kefu.reports.builders.common import (
     bar_chart,
-    comparison_table,
     cross_table,
     dimension_table,
     is_multi_month,
     line_chart,
     new_report,
-    previous_and_last_year,
+    overall_comparison,
     ticket_list_link,
 )
 from kefu.reports.periods import Period
@@ -71,15 +70,12 @@ def build_ticket_report(*, key: str, title: str, kind: str, user, period: Period
     totals_rows, *rest = ticket_breakdowns(user=user, period=period, kinds=kinds, groupings=groupings)
     current = totals_rows[0]
     by_dimension = dict(zip((d[0] for d in dimensions), rest, strict=False))
-    previous, last_year = previous_and_last_year(lambda p: ticket_totals(user=user, period=p, kinds=kinds), period)
     report.tables.append(
-        comparison_table(
-            title=_("总体指标与同比、环比"),
+        overall_comparison(
             metrics=metrics,
             period=period,
             current=current,
-            previous=previous,
-            last_year=last_year,
+            totals=lambda p: ticket_totals(user=user, period=p, kinds=kinds),
         )
     )
     kind_ids = list(TicketKind.objects.filter(code=kind).values_list("pk", flat=True))

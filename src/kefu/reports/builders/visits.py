@@ -11,13 +11,12 @@ from django.utils.translation import gettext as _
 from kefu.reports.builders.common import (
     LABEL,
     bar_chart,
-    comparison_table,
     dimension_table,
     funnel_chart,
     is_multi_month,
     line_chart,
     new_report,
-    previous_and_last_year,
+    overall_comparison,
 )
 from kefu.reports.periods import Period
 from kefu.reports.selectors.visits import cadence_compliance, visit_figures, visit_funnel
@@ -82,16 +81,8 @@ def build_visits(*, user, period: Period) -> Report:
     report = new_report("visits", _("回访统计"), period)
     metrics = visit_metrics()
     current = _totals(user, period)
-    previous, last_year = previous_and_last_year(lambda p: _totals(user, p), period)
     report.tables.append(
-        comparison_table(
-            title=_("总体指标与同比、环比"),
-            metrics=metrics,
-            period=period,
-            current=current,
-            previous=previous,
-            last_year=last_year,
-        )
+        overall_comparison(metrics=metrics, period=period, current=current, totals=lambda p: _totals(user, p))
     )
     funnel_cols = funnel_metrics()
     (funnel_total,) = visit_funnel(user=user, period=period)

@@ -17,10 +17,12 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from kefu.core.errors import ValidationFailed
+from kefu.reports.builders.common import previous_and_last_year
 from kefu.reports.dashboards import links
 from kefu.reports.dashboards.base import VIEW_CUSTOMERS, VIEW_TEAM_VISITS, VIEW_TICKETS, Context
 from kefu.reports.dashboards.widgets import BAD, GOOD, NEUTRAL, WARN, Column, Figure, Point, Series, Widget
 from kefu.reports.periods import Period, make_range
+from kefu.reports.periods import _add_months as add_months  # the periods' own month arithmetic
 from kefu.reports.selectors.common import compare
 from kefu.reports.selectors.tickets import kind_ids, ticket_figures, ticket_list_query, ticket_totals, top_causes
 from kefu.tickets.choices import SlaState
@@ -42,11 +44,6 @@ TOP_CAUSES = 10
 AT_RISK_ROWS = 10
 
 
-def _add_months(first: datetime.date, months: int) -> datetime.date:
-    index = first.year * 12 + first.month - 1 + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
 def trend_period(period: Period) -> Period:
     """The months a trend covers: the period's own months when it spans at least
     MIN_TREND_MONTHS (its last MAX_TREND_MONTHS at most), otherwise the
@@ -54,7 +51,7 @@ def trend_period(period: Period) -> Period:
     last = period.last_day
     months = len(period.months())
     span = min(max(months, MIN_TREND_MONTHS), MAX_TREND_MONTHS)
-    first = _add_months(last.replace(day=1), -(span - 1))
+    first = add_months(last.replace(day=1), -(span - 1))
     if months >= MIN_TREND_MONTHS and months <= MAX_TREND_MONTHS:
         first = period.start
     return make_range(first, last)
@@ -68,7 +65,7 @@ def _month_range(key: str, within: Period) -> tuple[datetime.date, datetime.date
     """[start, end) of month `key`, clipped to `within`."""
     year, month = map(int, key.split("-"))
     first = datetime.date(year, month, 1)
-    return max(first, within.start), min(_add_months(first, 1), within.end)
+    return max(first, within.start), min(add_months(first, 1), within.end)
 
 
 def _list_value(dim: str, value: Any) -> Any:
@@ -121,8 +118,15 @@ def key_figures(ctx: Context, *, complaint: list[int] | None, last_year: bool) -
     period = ctx.period
     by_kind = ticket_figures(user=ctx.user, period=period, group_by=("kind",))
     totals = ticket_totals(user=ctx.user, period=period)
-    previous = ticket_totals(user=ctx.user, period=period.previous())
-    before = ticket_totals(user=ctx.user, period=period.same_last_year()) if last_year else None
+
+    def totals_of(other: Period) -> dict[str, Any]:
+        return ticket_totals(user=ctx.user, period=other)
+
+    if last_year:
+        # One computation when the previous period is last year's (a year's).
+        previous, before = previous_and_last_year(totals_of, period)
+    else:
+        previous, before = totals_of(period.previous()), None
     keys = ("count", "sla_rate", "avg_resolution_hours", "satisfaction_avg")
     changes = compare(totals, previous, keys=keys)
     changes_year = compare(totals, before, keys=keys) if before is not None else {}
