@@ -84,3 +84,13 @@ def reports_delivery():
 
     with acting_as(request_id="job:reports_delivery"):
         reports_deliver_due()
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def report_rollups_fold():
+    """Every 10 minutes: fold the ticket counters' delta rows, one row per key (the
+    figures are the same before and after; this keeps the rows the dashboards sum few)."""
+    from kefu.reports.rollup.maintain import fold
+
+    with acting_as(request_id="job:report_rollups_fold"):
+        fold()

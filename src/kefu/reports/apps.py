@@ -1,5 +1,18 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _ensure_rollups(sender, using="default", apps=None, **kwargs) -> None:
+    """After every migrate (and every flush between transactional tests): the ticket
+    counters in place for this TIME_ZONE, or installed and counted again."""
+    try:
+        (apps or sender.apps).get_model("reports", "TicketRollup")
+    except LookupError:
+        return  # migrated back before the counters existed
+    from kefu.reports.rollup import maintain
+
+    maintain.ensure_installed(using=using)
 
 
 class ReportsConfig(AppConfig):
@@ -11,3 +24,4 @@ class ReportsConfig(AppConfig):
         from kefu.reports import hooks
 
         hooks.register()
+        post_migrate.connect(_ensure_rollups, sender=self, dispatch_uid="kefu.reports.rollups")

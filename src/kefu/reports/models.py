@@ -99,3 +99,61 @@ class ReportDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} → {self.recipient_id}"
+
+
+# --------------------------------------------------------------------------- rollups
+
+
+class TicketRollup(models.Model):
+    """Counters of the tickets by registration month (the site's time zone), kind,
+    region, category and responsible department — what the dashboards' trends and key
+    figures read instead of scanning a million tickets (see `kefu.reports.rollup`).
+
+    Written only by database triggers on the tickets table: every insert, update of a
+    counted column and delete adds a row of +1 / −1 contributions ("deltas"), so
+    concurrent writers never wait on a shared counter row and never deadlock; a
+    periodic job folds each key's rows into one (`fresh=False`). Readers always SUM
+    per key, so they are right before and after a fold. The keys are plain integers
+    (0 = none), not foreign keys: a counter must never block or cascade a delete."""
+
+    month = models.DateField()
+    kind = models.IntegerField()
+    region = models.IntegerField()
+    category = models.IntegerField()
+    department = models.IntegerField()
+    fresh = models.BooleanField(default=True)
+    n_count = models.BigIntegerField(default=0)
+    n_resolved = models.BigIntegerField(default=0)
+    n_open = models.BigIntegerField(default=0)
+    sum_resolution = models.BigIntegerField(default=0)
+    n_resolution = models.BigIntegerField(default=0)
+    sum_response = models.BigIntegerField(default=0)
+    n_response = models.BigIntegerField(default=0)
+    n_sla_breached = models.BigIntegerField(default=0)
+    n_reopened = models.BigIntegerField(default=0)
+    sum_satisfaction = models.BigIntegerField(default=0)
+    n_satisfaction = models.BigIntegerField(default=0)
+    n_escalated = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["month", "kind"], name="reports_ticketrollup_month"),
+            # The fold finds the keys written since the last one.
+            models.Index(fields=["month"], name="reports_ticketrollup_fresh", condition=Q(fresh=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} kind {self.kind}: {self.n_count}"
+
+
+class RollupState(models.Model):
+    """When a rollup was last rebuilt, and in which time zone its triggers bucket the
+    months: readers use a rollup only when it was built for the time zone in force."""
+
+    name = models.CharField(max_length=40, unique=True)
+    time_zone = models.CharField(max_length=64)
+    rebuilt_at = models.DateTimeField()
+    folded_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.time_zone})"

@@ -116,11 +116,12 @@ def key_figures(ctx: Context, *, complaint: list[int] | None, last_year: bool) -
     from kefu.reports.selectors.visits import visit_figures
 
     period = ctx.period
-    by_kind = ticket_figures(user=ctx.user, period=period, group_by=("kind",))
-    totals = ticket_totals(user=ctx.user, period=period)
+    # No percentile is shown here: p90=False lets the ticket counters answer.
+    by_kind = ticket_figures(user=ctx.user, period=period, group_by=("kind",), p90=False)
+    totals = ticket_totals(user=ctx.user, period=period, p90=False)
 
     def totals_of(other: Period) -> dict[str, Any]:
-        return ticket_totals(user=ctx.user, period=other)
+        return ticket_totals(user=ctx.user, period=other, p90=False)
 
     if last_year:
         # One computation when the previous period is last year's (a year's).
@@ -189,7 +190,7 @@ def key_figures(ctx: Context, *, complaint: list[int] | None, last_year: bool) -
 
 def _trend_by(ctx: Context, trend: Period, kinds: list[int], dim: str, key: str, title: str) -> Widget:
     """Complaints per month, one stacked series per value of `dim` (biggest first)."""
-    rows = ticket_figures(user=ctx.user, period=trend, kinds=["complaint"], group_by=("month", dim))
+    rows = ticket_figures(user=ctx.user, period=trend, kinds=["complaint"], group_by=("month", dim), p90=False)
     months = _month_keys(trend)
     totals: dict[Any, int] = {}
     labels: dict[Any, str] = {}
@@ -242,7 +243,8 @@ def sla_and_satisfaction(ctx: Context, trend: Period) -> list[Widget]:
     satisfaction of tickets and visits with the NPS, from one ticket query and one
     visit query."""
     months = _month_keys(trend)
-    rows = {r["month"]: r for r in ticket_figures(user=ctx.user, period=trend, group_by=("month",))}
+    by_month = ticket_figures(user=ctx.user, period=trend, group_by=("month",), p90=False)
+    rows = {r["month"]: r for r in by_month}
     empty = {"sla_met": 0, "sla_breached": 0, "sla_rate": None, "satisfaction_avg": None}
 
     def resolved_url(month: str, states: list[str]) -> str | None:

@@ -204,7 +204,7 @@ def sla_compliance(ctx: Context) -> Widget:
         (_("今日"), make_range(ctx.today, ctx.today)),
         (_("本周"), period_for("week", ctx.today)),
     ]
-    totals = [ticket_totals(user=ctx.user, period=period) for _label, period in periods]
+    totals = [ticket_totals(user=ctx.user, period=period, p90=False) for _label, period in periods]
 
     def url(period, state: str) -> str | None:
         states = [SlaState.BREACHED] if state == "breached" else [s for s in SlaState if s != SlaState.BREACHED]

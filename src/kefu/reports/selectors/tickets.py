@@ -117,6 +117,39 @@ def _choice_filter(values: list[Any], choices, field: str) -> list[str]:
     return [str(v) for v in values]
 
 
+def clean_filters(filters: Mapping[str, object] | None) -> dict[str, list[Any]]:
+    """The figure filters as the values they select — kind ids, department/region/
+    category/assignee ids, severity and channel codes — empty ones dropped; an unknown
+    key or value is a 422."""
+    cleaned: dict[str, list[Any]] = {}
+    for key, raw in (filters or {}).items():
+        if key not in FILTER_KEYS:
+            raise ValidationFailed(_("不支持的筛选条件：%(f)s") % {"f": str(key)[:40]}, details={"field": str(key)})
+        values = as_list(raw)
+        if not values:
+            continue
+        if key == "kind":
+            cleaned[key] = _kind_filter(values)
+        elif key in ("department", "region", "category", "assignee"):
+            cleaned[key] = int_list(values, field=key)
+        elif key == "severity":
+            cleaned[key] = _choice_filter(values, Severity, key)
+        else:
+            cleaned[key] = _choice_filter(values, Channel, key)
+    return cleaned
+
+
+_FILTER_LOOKUPS = {
+    "kind": "kind_id__in",
+    "department": "responsible_department_id__in",
+    "region": "region_id__in",
+    "category": "category_id__in",
+    "assignee": "assignee_id__in",
+    "severity": "severity__in",
+    "channel": "channel__in",
+}
+
+
 def period_tickets(
     *, user, period: Period, kinds: Sequence[str] | None = None, filters: Mapping[str, object] | None = None
 ) -> QuerySet:
@@ -126,22 +159,8 @@ def period_tickets(
     qs = ticket_base(user).filter(created_at__gte=start, created_at__lt=end)
     if kinds is not None:
         qs = qs.filter(kind_id__in=_kind_ids(as_list(kinds)))
-    for key, raw in (filters or {}).items():
-        if key not in FILTER_KEYS:
-            raise ValidationFailed(_("不支持的筛选条件：%(f)s") % {"f": str(key)[:40]}, details={"field": str(key)})
-        values = as_list(raw)
-        if not values:
-            continue
-        if key == "kind":
-            qs = qs.filter(kind_id__in=_kind_filter(values))
-        elif key == "department":
-            qs = qs.filter(responsible_department_id__in=int_list(values, field=key))
-        elif key in ("region", "category", "assignee"):
-            qs = qs.filter(**{f"{key}_id__in": int_list(values, field=key)})
-        elif key == "severity":
-            qs = qs.filter(severity__in=_choice_filter(values, Severity, key))
-        else:
-            qs = qs.filter(channel__in=_choice_filter(values, Channel, key))
+    for key, values in clean_filters(filters).items():
+        qs = qs.filter(**{_FILTER_LOOKUPS[key]: values})
     return qs
 
 
@@ -245,13 +264,30 @@ def ticket_figures(
     kinds: Sequence[str] | None = None,
     group_by: Sequence[str] = (),
     filters: Mapping[str, object] | None = None,
+    p90: bool = True,
 ) -> list[dict]:
     """One row per group (per combination of `group_by` values) of the tickets
     registered in `period`: the dimensions with their labels and every figure of
-    TICKET_FIGURES. `group_by=()` → exactly one row, the totals."""
+    TICKET_FIGURES. `group_by=()` → exactly one row, the totals.
+
+    `p90=False` (the dashboards, which do not show it) leaves p90_resolution_hours
+    None — and lets the ticket counters answer instead of a scan of the period's
+    tickets when they can (`kefu.reports.rollup.tickets`): the same figures."""
     dims = clean_dimensions(group_by, TICKET_DIMENSIONS)
+    if not p90:
+        from kefu.reports.rollup.tickets import rollup_raw_rows
+
+        counted = rollup_raw_rows(
+            user=user,
+            period=period,
+            kind_ids=_kind_ids(as_list(kinds)) if kinds is not None else None,
+            dims=dims,
+            filters=clean_filters(filters),
+        )
+        if counted is not None:
+            return _rows(dims, [(key, raw, None) for key, raw in counted])
     qs = period_tickets(user=user, period=period, kinds=kinds, filters=filters)
-    native = native_percentile(qs)
+    native = p90 and native_percentile(qs)
     expressions = _expressions(native)
     aliases = [_alias(d) for d in dims]
     if not dims:
@@ -259,18 +295,28 @@ def ticket_figures(
     else:
         grouped = qs.annotate(**{_alias(d): _group_expression(d, period) for d in dims}).order_by()
         raw_rows = list(grouped.values(*aliases).annotate(**expressions))
-    if native:
-        p90 = {tuple(raw[a] for a in aliases): raw["p90_resolution"] for raw in raw_rows}
+    if not p90:
+        percentiles = {}
+    elif native:
+        percentiles = {tuple(raw[a] for a in aliases): raw["p90_resolution"] for raw in raw_rows}
     else:
         base = qs.annotate(**{_alias(d): _group_expression(d, period) for d in dims}) if dims else qs
-        p90 = nearest_rank(base, value="resolution_minutes", group=aliases, fraction=P90)
-    rows = []
+        percentiles = nearest_rank(base, value="resolution_minutes", group=aliases, fraction=P90)
+    keyed = []
     for raw in raw_rows:
         key = tuple(raw[a] for a in aliases)
-        row: dict[str, Any] = {}
-        for dim, alias in zip(dims, aliases, strict=True):
-            row[dim] = month_key(raw[alias]) if dim == "month" else raw[alias]
-        row.update(_figures(raw, p90.get(key)))
+        values = [month_key(v) if d == "month" else v for d, v in zip(dims, key, strict=True)]
+        keyed.append((values, raw, percentiles.get(key)))
+    return _rows(dims, keyed)
+
+
+def _rows(dims: Sequence[str], keyed: list[tuple[Sequence[Any], Mapping[str, Any], Any]]) -> list[dict]:
+    """Figure rows of (dimension values, raw aggregates, p90 minutes), labelled and
+    ordered."""
+    rows = []
+    for values, raw, p90_minutes in keyed:
+        row: dict[str, Any] = dict(zip(dims, values, strict=True))
+        row.update(_figures(raw, p90_minutes))
         rows.append(row)
     label_rows(dims, rows)
     return sort_rows(rows, dims, "count")
@@ -282,26 +328,28 @@ def ticket_totals(
     period: Period,
     kinds: Sequence[str] | None = None,
     filters: Mapping[str, object] | None = None,
+    p90: bool = True,
 ) -> dict:
     """The totals row of `ticket_figures` (no grouping)."""
-    return ticket_figures(user=user, period=period, kinds=kinds, filters=filters)[0]
+    return ticket_figures(user=user, period=period, kinds=kinds, filters=filters, p90=p90)[0]
 
 
 def top_causes(*, user, period: Period, kinds: Sequence[str] | None = ("complaint",), limit: int = 10) -> list[dict]:
     """The categories with the most tickets (complaints by default) registered in the
     period, biggest first: category id, category_label (the full path), count and its
     share of all the period's tickets of those kinds (%). Uncategorised tickets count
-    in the share but are not a cause. One GROUP BY, one label query."""
-    qs = period_tickets(user=user, period=period, kinds=kinds)
-    counts = list(
-        qs.annotate(dim_category=group_column("category_id")).order_by().values("dim_category").annotate(n=Count("pk"))
-    )
-    total = sum(row["n"] for row in counts)
-    rows = [{"category": row["dim_category"], "count": row["n"]} for row in counts if row["dim_category"] is not None]
-    label_rows(["category"], rows)
+    in the share but are not a cause. The by-category figures without percentiles (so
+    the counters answer when they can)."""
+    counts = ticket_figures(user=user, period=period, kinds=kinds, group_by=("category",), p90=False)
+    total = sum(row["count"] for row in counts)
+    rows = [
+        {"category": row["category"], "category_label": row["category_label"], "count": row["count"]}
+        for row in counts
+        if row["category"] is not None and row["count"]
+    ]
     for row in rows:
         row["share"] = percent(row["count"], total)
-    return sort_rows(rows, ["category"], "count")[: max(int(limit), 0)]
+    return rows[: max(int(limit), 0)]
 
 
 def ticket_list_query(
