@@ -141,7 +141,7 @@ def test_counters_built_for_another_time_zone_do_not_answer(world, settings):
     from kefu.core import configcache
 
     period = parse_period(PERIOD)
-    assert maintain.ready()
+    assert maintain.ready(schema.TICKETS)
     from kefu.reports.models import RollupState
 
     RollupState.objects.filter(name=maintain.TICKETS).update(time_zone="Asia/Tokyo")
@@ -256,7 +256,7 @@ def test_a_zone_with_daylight_saving_has_no_fixed_offset():
 def test_lost_triggers_are_put_back_and_everything_counted_again(tw):
     make_ticket(tw["agent"], region=tw["north"])
     with connection.cursor() as cursor:
-        for statement in schema.drop_triggers_sql(connection.vendor):
+        for statement in schema.drop_triggers_sql(schema.TICKETS, connection.vendor):
             cursor.execute(statement)
     assert maintain.installed_zone() is None
     make_ticket(tw["agent"], region=tw["north"])  # not counted: no triggers

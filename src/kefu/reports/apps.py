@@ -6,13 +6,17 @@ from django.utils.translation import gettext_lazy as _
 def _ensure_rollups(sender, using="default", apps=None, **kwargs) -> None:
     """After every migrate (and every flush between transactional tests): the ticket
     counters in place for this TIME_ZONE, or installed and counted again."""
-    try:
-        (apps or sender.apps).get_model("reports", "TicketRollup")
-    except LookupError:
-        return  # migrated back before the counters existed
-    from kefu.reports.rollup import maintain
+    from kefu.reports.rollup import maintain, schema
 
-    maintain.ensure_installed(using=using)
+    registry = apps or sender.apps
+    present = []
+    for spec in schema.SPECS:
+        try:
+            registry.get_model("reports", spec.model)
+        except LookupError:
+            continue  # migrated back before these counters existed
+        present.append(spec)
+    maintain.ensure_installed(using=using, specs=present)
 
 
 class ReportsConfig(AppConfig):

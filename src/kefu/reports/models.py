@@ -146,6 +146,41 @@ class TicketRollup(models.Model):
         return f"{self.month:%Y-%m} kind {self.kind}: {self.n_count}"
 
 
+class VisitRollup(models.Model):
+    """Counters of the visits by due month, region, rule, team, channel and visit type —
+    kept like `TicketRollup` (triggers writing deltas, the periodic fold). The
+    customer's class is not a key: it is the customer's, and changes without the visit."""
+
+    month = models.DateField()
+    region = models.IntegerField()
+    rule = models.IntegerField()
+    team = models.IntegerField()
+    channel = models.CharField(max_length=16)
+    visit_type = models.CharField(max_length=40)
+    fresh = models.BooleanField(default=True)
+    planned = models.BigIntegerField(default=0)
+    finished = models.BigIntegerField(default=0)
+    waiting = models.BigIntegerField(default=0)
+    reached = models.BigIntegerField(default=0)
+    sum_satisfaction = models.BigIntegerField(default=0)
+    n_satisfaction = models.BigIntegerField(default=0)
+    promoters = models.BigIntegerField(default=0)
+    detractors = models.BigIntegerField(default=0)
+    nps_answers = models.BigIntegerField(default=0)
+    arrived = models.BigIntegerField(default=0)
+    deals = models.BigIntegerField(default=0)
+    amount_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["month"], name="reports_visitrollup_month"),
+            models.Index(fields=["month"], name="reports_visitrollup_fresh", condition=Q(fresh=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} visits: {self.planned}"
+
+
 class RollupState(models.Model):
     """When a rollup was last rebuilt, and in which time zone its triggers bucket the
     months: readers use a rollup only when it was built for the time zone in force."""

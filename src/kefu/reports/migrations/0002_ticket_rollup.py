@@ -5,15 +5,23 @@ from django.db import migrations, models
 
 def install_ticket_rollup(apps, schema_editor):
     # The triggers, and every ticket counted once (kefu.reports.rollup.maintain).
-    from kefu.reports.rollup import maintain
+    from kefu.reports.rollup import maintain, schema
 
-    maintain.install(using=schema_editor.connection.alias, state_model=apps.get_model("reports", "RollupState"))
+    maintain.install(
+        using=schema_editor.connection.alias,
+        specs=[schema.TICKETS],
+        state_model=apps.get_model("reports", "RollupState"),
+    )
 
 
 def uninstall_ticket_rollup(apps, schema_editor):
-    from kefu.reports.rollup import maintain
+    from kefu.reports.rollup import maintain, schema
 
-    maintain.uninstall(using=schema_editor.connection.alias, state_model=apps.get_model("reports", "RollupState"))
+    maintain.uninstall(
+        using=schema_editor.connection.alias,
+        specs=[schema.TICKETS],
+        state_model=apps.get_model("reports", "RollupState"),
+    )
 
 
 class Migration(migrations.Migration):

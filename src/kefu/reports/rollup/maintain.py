@@ -1,10 +1,12 @@
-"""Keeping the ticket counters: install the triggers and count everything again
-(migration, `kefu rollups --rebuild`, a change of TIME_ZONE), fold the delta rows (the
-periodic job), and check the counters against the tickets (`kefu rollups --check`)."""
+"""Keeping the counters: install the triggers and count everything again (migration,
+`kefu rollups --rebuild`, a change of TIME_ZONE), fold the delta rows (the periodic
+job), and check the counters against their source rows (`kefu rollups --check`).
+Each function works on the rollups of `schema.SPECS` it is given (default: all)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -12,10 +14,12 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from kefu.reports.rollup import schema
+from kefu.reports.rollup.schema import SPECS, Spec
 
 logger = logging.getLogger(__name__)
 
-TICKETS = "tickets"
+TICKETS = schema.TICKETS.name
+VISITS = schema.VISITS.name
 
 
 def _state_model(state_model=None):
@@ -26,106 +30,120 @@ def _state_model(state_model=None):
     return RollupState
 
 
-def install(*, using: str = "default", state_model=None) -> bool:
-    """Install the ticket triggers for the current TIME_ZONE and count every ticket
-    again, in one transaction (PostgreSQL: ticket writes wait meanwhile, so no delta
-    is counted twice or lost). False — triggers dropped, readers fall back to the
-    tickets — when SQLite cannot bucket months in this zone."""
-    connection = connections[using]
-    vendor = connection.vendor
-    zone = settings.TIME_ZONE
-    state = _state_model(state_model)
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        if vendor == "postgresql":
-            cursor.execute(f"LOCK TABLE {schema.SOURCE} IN SHARE ROW EXCLUSIVE MODE")
-        for statement in schema.drop_triggers_sql(vendor):
-            cursor.execute(statement)
-        try:
-            statements = [*schema.create_triggers_sql(vendor, zone), *schema.rebuild_sql(vendor, zone)]
-        except schema.ZoneUnsupported:
-            logger.warning("ticket rollup not installed: SQLite cannot bucket months in time zone %s", zone)
-            cursor.execute(f"DELETE FROM {schema.TABLE}")  # noqa: S608 - our own table
-            state.objects.using(using).filter(name=TICKETS).delete()
-            _forget_state()
-            return False
-        for statement in statements:
-            cursor.execute(statement)
-        state.objects.using(using).update_or_create(
-            name=TICKETS, defaults={"time_zone": zone, "rebuilt_at": timezone.now(), "folded_at": None}
-        )
-    _forget_state()
-    return True
-
-
-def uninstall(*, using: str = "default", state_model=None) -> None:
-    connection = connections[using]
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        for statement in schema.drop_triggers_sql(connection.vendor):
-            cursor.execute(statement)
-        _state_model(state_model).objects.using(using).filter(name=TICKETS).delete()
-    _forget_state()
-
-
 def _forget_state() -> None:
     from kefu.core import configcache
 
     configcache.invalidate()
 
 
-def installed_zone(*, using: str = "default") -> str | None:
-    """The time zone the counters were built for, if their triggers are all in place
-    (a SQLite migration that rebuilds the tickets table drops its triggers). One query."""
+def install(*, using: str = "default", specs: Sequence[Spec] = SPECS, state_model=None) -> bool:
+    """Install the triggers for the current TIME_ZONE and count every source row again,
+    in one transaction (PostgreSQL: writes to the source wait meanwhile, so no delta is
+    counted twice or lost). False — triggers dropped, readers fall back to scanning —
+    when SQLite cannot bucket months in this zone."""
+    connection = connections[using]
+    vendor = connection.vendor
+    zone = settings.TIME_ZONE
+    state = _state_model(state_model)
+    installed = True
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        for spec in specs:
+            if vendor == "postgresql":
+                cursor.execute(f"LOCK TABLE {spec.source} IN SHARE ROW EXCLUSIVE MODE")
+            for statement in schema.drop_triggers_sql(spec, vendor):
+                cursor.execute(statement)
+            try:
+                statements = [*schema.create_triggers_sql(spec, vendor, zone), *schema.rebuild_sql(spec, vendor, zone)]
+            except schema.ZoneUnsupported:
+                logger.warning("%s rollup not installed: SQLite cannot bucket months in time zone %s", spec.name, zone)
+                cursor.execute(f"DELETE FROM {spec.table}")  # noqa: S608 - our own table
+                state.objects.using(using).filter(name=spec.name).delete()
+                installed = False
+                continue
+            for statement in statements:
+                cursor.execute(statement)
+            state.objects.using(using).update_or_create(
+                name=spec.name, defaults={"time_zone": zone, "rebuilt_at": timezone.now(), "folded_at": None}
+            )
+    _forget_state()
+    return installed
+
+
+def uninstall(*, using: str = "default", specs: Sequence[Spec] = SPECS, state_model=None) -> None:
+    connection = connections[using]
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        for spec in specs:
+            for statement in schema.drop_triggers_sql(spec, connection.vendor):
+                cursor.execute(statement)
+            _state_model(state_model).objects.using(using).filter(name=spec.name).delete()
+    _forget_state()
+
+
+def installed_zones(*, using: str = "default") -> dict[str, str | None]:
+    """{rollup name: the time zone its counters were built for, if their triggers are
+    all in place} — a SQLite migration that rebuilds a source table drops its triggers.
+    One query for every rollup."""
     connection = connections[using]
     if connection.vendor == "postgresql":
         triggers = "SELECT COUNT(*) FROM pg_trigger WHERE tgname = ANY(%s) AND tgrelid = %s::regclass"
-        params: list = [list(schema.TRIGGERS), schema.SOURCE]
     else:
         triggers = (
             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s AND name IN (%s, %s, %s)"
         )
-        params = [schema.SOURCE, *schema.TRIGGERS]
     state = _state_model()._meta.db_table
+    parts, params = [], []
+    for spec in SPECS:
+        parts.append(f"({triggers}), (SELECT time_zone FROM {state} WHERE name = %s)")  # noqa: S608 - our own tables
+        if connection.vendor == "postgresql":
+            params += [list(spec.triggers), spec.source, spec.name]
+        else:
+            params += [spec.source, *spec.triggers, spec.name]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT ({triggers}), (SELECT time_zone FROM {state} WHERE name = %s)",  # noqa: S608 - our own tables
-            [*params, TICKETS],
-        )
-        count, zone = cursor.fetchone()
-    return zone if count == len(schema.TRIGGERS) else None
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return {spec.name: row[2 * i + 1] if row[2 * i] == len(spec.triggers) else None for i, spec in enumerate(SPECS)}
 
 
-def ensure_installed(*, using: str = "default") -> bool:
+def installed_zone(spec: Spec = schema.TICKETS, *, using: str = "default") -> str | None:
+    return installed_zones(using=using)[spec.name]
+
+
+def ensure_installed(*, using: str = "default", specs: Sequence[Spec] = SPECS) -> bool:
     """Install (and count everything) unless the counters are in place for this
     TIME_ZONE — after every `migrate` (reports.apps), so a migration that dropped the
     triggers or a new time zone never leaves stale counters behind."""
-    if installed_zone(using=using) == settings.TIME_ZONE:
-        return True
-    return install(using=using)
+    stale = [spec for spec in specs if installed_zone(spec, using=using) != settings.TIME_ZONE]
+    return install(using=using, specs=stale) if stale else True
 
 
-def ready(*, using: str = "default") -> bool:
+def ready(spec: Spec, *, using: str = "default") -> bool:
     """Whether the counters may answer: installed for the time zone in force."""
     from kefu.core import configcache
 
-    zone = configcache.cached(("rollup", using, TICKETS), lambda: installed_zone(using=using))
+    zones = configcache.cached(("rollups", using), lambda: installed_zones(using=using))
+    zone = zones.get(spec.name)
     return zone is not None and zone == timezone.get_current_timezone_name()
 
 
-def fold(*, using: str = "default") -> int:
-    """Fold every key with delta rows into one row; the number of counter rows after."""
-    from kefu.reports.models import RollupState, TicketRollup
+def fold(*, using: str = "default", specs: Sequence[Spec] = SPECS) -> dict[str, int]:
+    """Fold every key with delta rows into one row; {rollup: its rows after}."""
+    from kefu.reports.models import RollupState
 
     connection = connections[using]
     vendor = connection.vendor
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        mark = 0
-        if vendor != "postgresql":
-            cursor.execute(f"SELECT MAX(id) FROM {schema.TABLE}")  # noqa: S608 - our own table
-            mark = cursor.fetchone()[0] or 0
-        for statement in schema.fold_sql(vendor, mark):
-            cursor.execute(statement)
-        RollupState.objects.using(using).filter(name=TICKETS).update(folded_at=timezone.now())
-    return TicketRollup.objects.using(using).count()
+    rows = {}
+    for spec in specs:
+        with transaction.atomic(using=using), connection.cursor() as cursor:
+            mark = 0
+            if vendor != "postgresql":
+                cursor.execute(f"SELECT MAX(id) FROM {spec.table}")  # noqa: S608 - our own table
+                mark = cursor.fetchone()[0] or 0
+            for statement in schema.fold_sql(spec, vendor, mark):
+                cursor.execute(statement)
+            cursor.execute(f"SELECT COUNT(*) FROM {spec.table}")  # noqa: S608 - our own table
+            rows[spec.name] = cursor.fetchone()[0]
+            RollupState.objects.using(using).filter(name=spec.name).update(folded_at=timezone.now())
+    return rows
 
 
 @dataclass
@@ -138,17 +156,17 @@ class Check:
         return not self.differing
 
 
-def check(*, using: str = "default") -> Check:
-    """Compare every key's counters with the tickets counted afresh (one consistent
-    snapshot on PostgreSQL: REPEATABLE READ would be stricter, but the check runs when
-    nothing else writes — a migration, the command)."""
+def check(spec: Spec = schema.TICKETS, *, using: str = "default") -> Check:
+    """Compare every key's counters with the source rows counted afresh (run it when
+    nothing else writes — a migration, the command: the two statements read two
+    snapshots on PostgreSQL)."""
     connection = connections[using]
-    zone = settings.TIME_ZONE
+    width = len(spec.key_names)
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        cursor.execute(schema.counted_sql(connection.vendor, zone))
-        counted = {_key(row[:5]): tuple(row[5:]) for row in cursor.fetchall()}
-        cursor.execute(schema.stored_sql())
-        stored = {_key(row[:5]): tuple(row[5:]) for row in cursor.fetchall()}
+        cursor.execute(schema.counted_sql(spec, connection.vendor, settings.TIME_ZONE))
+        counted = {_key(row[:width]): tuple(int(v) for v in row[width:]) for row in cursor.fetchall()}
+        cursor.execute(schema.stored_sql(spec))
+        stored = {_key(row[:width]): tuple(int(v) for v in row[width:]) for row in cursor.fetchall()}
     result = Check(keys=len(counted))
     for key in sorted(set(counted) | set(stored), key=str):
         if counted.get(key) != stored.get(key):
@@ -158,4 +176,4 @@ def check(*, using: str = "default") -> Check:
 
 def _key(values) -> tuple:
     month, *rest = values
-    return (str(month)[:10], *(int(v) for v in rest))
+    return (str(month)[:10], *(v if isinstance(v, str) else int(v) for v in rest))

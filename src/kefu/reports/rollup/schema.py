@@ -1,43 +1,23 @@
 # ruff: noqa: S608 - every statement here is built from this module's constants (see the docstring)
-"""The ticket counters as SQL: what one ticket row adds to `reports_ticketrollup`, and
-the triggers that add it — the same expressions for the triggers, the rebuild and the
-check, so the three cannot disagree.
+"""The counters as SQL: what one source row (a ticket, a visit) adds to its rollup
+table, and the triggers that add it — the same expressions for the triggers, the
+rebuild and the check, so the three cannot disagree.
 
-Every value spliced into the SQL text comes from this code (column names, our own
-status codes) or is a validated time-zone name / a whole number of minutes; nothing
-from a request ever reaches it."""
+A `Spec` names the rollup table, the source table, how a row's month is found, the
+key columns and the measures, each an SQL expression of the row (`{r}` stands for
+NEW, OLD or a table alias). Every value spliced into the SQL text comes from this code
+(column names, our own status codes) or is a validated time-zone name / a whole number
+of minutes; nothing from a request ever reaches it."""
 
 from __future__ import annotations
 
 import datetime
 import re
 import zoneinfo
+from dataclasses import dataclass
 
 from kefu.tickets.choices import OPEN_STATUSES, SlaState
-
-TABLE = "reports_ticketrollup"
-SOURCE = "tickets_ticket"
-TRIGGERS = ("reports_ticketrollup_ins", "reports_ticketrollup_upd", "reports_ticketrollup_del")
-FUNCTION = "reports_ticketrollup_add"
-
-KEYS = ("month", "kind", "region", "category", "department")
-MEASURES = (
-    "n_count",
-    "n_resolved",
-    "n_open",
-    "sum_resolution",
-    "n_resolution",
-    "sum_response",
-    "n_response",
-    "n_sla_breached",
-    "n_reopened",
-    "sum_satisfaction",
-    "n_satisfaction",
-    "n_escalated",
-)
-# The ticket columns a key is made of: a change of any of them moves the ticket's
-# counters from one key to another.
-KEY_COLUMNS = ("created_at", "kind_id", "region_id", "category_id", "responsible_department_id")
+from kefu.visits.choices import Outcome, VisitStatus
 
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-/]{1,64}$")
 
@@ -71,152 +51,260 @@ def month_sql(vendor: str, zone_name: str, column: str) -> str:
     return f"date({column}, '{offset:+d} minutes', 'start of month')"
 
 
-def key_sql(vendor: str, zone_name: str, row: str) -> list[str]:
-    """The key of ticket row `row` (NEW, OLD or a table alias), None as 0."""
-    return [
-        month_sql(vendor, zone_name, f"{row}.created_at"),
-        f"{row}.kind_id",
-        f"COALESCE({row}.region_id, 0)",
-        f"COALESCE({row}.category_id, 0)",
-        f"COALESCE({row}.responsible_department_id, 0)",
-    ]
+def date_month_sql(vendor: str, column: str) -> str:
+    """The first day of the month of a date column."""
+    if vendor == "postgresql":
+        return f"CAST(date_trunc('month', {column}) AS date)"
+    return f"date({column}, 'start of month')"
 
 
 def _flag(condition: str) -> str:
     return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
 
 
-def measure_sql(row: str) -> list[str]:
-    """What ticket row `row` adds to each measure — the figures of
-    `reports.selectors.tickets` (resolved = resolved_at set; open = an open status;
-    breached = resolved and breached; averages as sum and count of the non-null)."""
-    open_codes = ", ".join(f"'{status.value}'" for status in OPEN_STATUSES)
-    resolved = f"{row}.resolved_at IS NOT NULL"
-    return [
-        "1",
-        _flag(resolved),
-        _flag(f"{row}.status IN ({open_codes})"),
-        f"COALESCE({row}.resolution_minutes, 0)",
-        _flag(f"{row}.resolution_minutes IS NOT NULL"),
-        f"COALESCE({row}.response_minutes, 0)",
-        _flag(f"{row}.response_minutes IS NOT NULL"),
-        _flag(f"{resolved} AND {row}.sla_state = '{SlaState.BREACHED.value}'"),
-        _flag(f"{row}.reopen_count > 0"),
-        f"COALESCE({row}.satisfaction, 0)",
-        _flag(f"{row}.satisfaction IS NOT NULL"),
-        _flag(f"{row}.escalation_level > 0"),
-    ]
+@dataclass(frozen=True)
+class Spec:
+    name: str  # RollupState.name
+    model: str  # the rollup's model in the reports app
+    table: str
+    source: str
+    # The source column the month is taken from, and whether it is a timestamp (local
+    # month in the site's time zone) or a date.
+    month_column: str
+    month_is_timestamp: bool
+    # (rollup column, SQL of the row; None counts as 0)
+    keys: tuple[tuple[str, str], ...]
+    # Source columns whose change moves a row from one key to another.
+    key_columns: tuple[str, ...]
+    measures: tuple[tuple[str, str], ...]
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return ("month", *(name for name, _sql in self.keys))
+
+    @property
+    def measure_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _sql in self.measures)
+
+    @property
+    def triggers(self) -> tuple[str, str, str]:
+        return (f"{self.table}_ins", f"{self.table}_upd", f"{self.table}_del")
+
+    @property
+    def function(self) -> str:
+        return f"{self.table}_add"
 
 
-def _columns() -> str:
-    return ", ".join((*KEYS, "fresh", *MEASURES))
+_OPEN = ", ".join(f"'{status.value}'" for status in OPEN_STATUSES)
+
+TICKETS = Spec(
+    name="tickets",
+    model="TicketRollup",
+    table="reports_ticketrollup",
+    source="tickets_ticket",
+    month_column="created_at",
+    month_is_timestamp=True,
+    keys=(
+        ("kind", "{r}.kind_id"),
+        ("region", "COALESCE({r}.region_id, 0)"),
+        ("category", "COALESCE({r}.category_id, 0)"),
+        ("department", "COALESCE({r}.responsible_department_id, 0)"),
+    ),
+    key_columns=("created_at", "kind_id", "region_id", "category_id", "responsible_department_id"),
+    # The figures of `reports.selectors.tickets`: resolved = resolved_at set; open = an
+    # open status; breached = resolved and breached; averages as sum and count of the
+    # non-null values.
+    measures=(
+        ("n_count", "1"),
+        ("n_resolved", _flag("{r}.resolved_at IS NOT NULL")),
+        ("n_open", _flag(f"{{r}}.status IN ({_OPEN})")),
+        ("sum_resolution", "COALESCE({r}.resolution_minutes, 0)"),
+        ("n_resolution", _flag("{r}.resolution_minutes IS NOT NULL")),
+        ("sum_response", "COALESCE({r}.response_minutes, 0)"),
+        ("n_response", _flag("{r}.response_minutes IS NOT NULL")),
+        ("n_sla_breached", _flag(f"{{r}}.resolved_at IS NOT NULL AND {{r}}.sla_state = '{SlaState.BREACHED.value}'")),
+        ("n_reopened", _flag("{r}.reopen_count > 0")),
+        ("sum_satisfaction", "COALESCE({r}.satisfaction, 0)"),
+        ("n_satisfaction", _flag("{r}.satisfaction IS NOT NULL")),
+        ("n_escalated", _flag("{r}.escalation_level > 0")),
+    ),
+)
+
+# A cancelled visit was never work to do: the visit figures leave it out.
+_LIVE = f"{{r}}.status <> '{VisitStatus.CANCELLED.value}'"
+
+VISITS = Spec(
+    name="visits",
+    model="VisitRollup",
+    table="reports_visitrollup",
+    source="visits_visit",
+    month_column="due_date",
+    month_is_timestamp=False,
+    keys=(
+        ("region", "COALESCE({r}.region_id, 0)"),
+        ("rule", "COALESCE({r}.rule_id, 0)"),
+        ("team", "COALESCE({r}.team_id, 0)"),
+        ("channel", "{r}.channel"),
+        ("visit_type", "{r}.visit_type"),
+    ),
+    key_columns=("due_date", "region_id", "rule_id", "team_id", "channel", "visit_type"),
+    # The figures of `reports.selectors.visits` (planned = not cancelled; finished =
+    # done or failed; NPS promoters 9–10, detractors 0–6); `waiting` = still planned,
+    # from which the reader takes the overdue visits of the months before today's.
+    measures=(
+        ("planned", _flag(_LIVE)),
+        ("finished", _flag(f"{{r}}.status IN ('{VisitStatus.DONE.value}', '{VisitStatus.FAILED.value}')")),
+        ("waiting", _flag(f"{{r}}.status = '{VisitStatus.PLANNED.value}'")),
+        ("reached", _flag(f"{_LIVE} AND {{r}}.outcome = '{Outcome.REACHED.value}'")),
+        ("sum_satisfaction", f"CASE WHEN {_LIVE} THEN COALESCE({{r}}.satisfaction, 0) ELSE 0 END"),
+        ("n_satisfaction", _flag(f"{_LIVE} AND {{r}}.satisfaction IS NOT NULL")),
+        ("promoters", _flag(f"{_LIVE} AND {{r}}.nps >= 9")),
+        ("detractors", _flag(f"{_LIVE} AND {{r}}.nps <= 6")),
+        ("nps_answers", _flag(f"{_LIVE} AND {{r}}.nps IS NOT NULL")),
+        ("arrived", _flag(f"{_LIVE} AND {{r}}.arrived")),
+        ("deals", _flag(f"{_LIVE} AND {{r}}.deal")),
+        # Cents, exactly: the amounts have two decimals.
+        (
+            "amount_cents",
+            f"CASE WHEN {_LIVE} AND {{r}}.deal THEN CAST(ROUND(COALESCE({{r}}.deal_amount, 0) * 100) AS BIGINT) "
+            f"ELSE 0 END",
+        ),
+    ),
+)
+
+SPECS = (TICKETS, VISITS)
 
 
-def _contribution(vendor: str, zone_name: str, row: str, sign: int) -> str:
+# --------------------------------------------------------------------------- SQL
+
+
+def key_sql(spec: Spec, vendor: str, zone_name: str, row: str) -> list[str]:
+    """The key of source row `row` (NEW, OLD or a table alias)."""
+    column = f"{row}.{spec.month_column}"
+    month = month_sql(vendor, zone_name, column) if spec.month_is_timestamp else date_month_sql(vendor, column)
+    return [month, *(sql.format(r=row) for _name, sql in spec.keys)]
+
+
+def measure_sql(spec: Spec, row: str) -> list[str]:
+    return [sql.format(r=row) for _name, sql in spec.measures]
+
+
+def _columns(spec: Spec) -> str:
+    return ", ".join((*spec.key_names, "fresh", *spec.measure_names))
+
+
+def _contribution(spec: Spec, vendor: str, zone_name: str, row: str, sign: int) -> str:
     """INSERT of the signed counters of `row` as a fresh delta row."""
     fresh = "TRUE" if vendor == "postgresql" else "1"
-    measures = measure_sql(row) if sign > 0 else [f"-({m})" for m in measure_sql(row)]
-    values = ", ".join((*key_sql(vendor, zone_name, row), fresh, *measures))
-    return f"INSERT INTO {TABLE} ({_columns()}) VALUES ({values});"
+    measures = measure_sql(spec, row) if sign > 0 else [f"-({m})" for m in measure_sql(spec, row)]
+    values = ", ".join((*key_sql(spec, vendor, zone_name, row), fresh, *measures))
+    return f"INSERT INTO {spec.table} ({_columns(spec)}) VALUES ({values});"
 
 
-def _changed(vendor: str) -> str:
+def _changed(spec: Spec, vendor: str) -> str:
     """Whether an UPDATE changed anything the counters read (the trigger's WHEN)."""
     differs = "IS DISTINCT FROM" if vendor == "postgresql" else "IS NOT"
-    inputs = [f"OLD.{column} {differs} NEW.{column}" for column in KEY_COLUMNS]
-    pairs = zip(measure_sql("OLD"), measure_sql("NEW"), strict=True)
-    inputs += [f"({old}) {differs} ({new})" for old, new in pairs if old != new]  # not the constant count
+    inputs = [f"OLD.{column} {differs} NEW.{column}" for column in spec.key_columns]
+    pairs = zip(measure_sql(spec, "OLD"), measure_sql(spec, "NEW"), strict=True)
+    inputs += [f"({old}) {differs} ({new})" for old, new in pairs if old != new]  # not a constant
     return " OR ".join(inputs)
 
 
-def create_triggers_sql(vendor: str, zone_name: str) -> list[str]:
+def create_triggers_sql(spec: Spec, vendor: str, zone_name: str) -> list[str]:
+    ins, upd, dele = spec.triggers
+    add_old = _contribution(spec, vendor, zone_name, "OLD", -1)
+    add_new = _contribution(spec, vendor, zone_name, "NEW", +1)
     if vendor == "postgresql":
         body = (
             f"BEGIN\n"
-            f"  IF TG_OP <> 'INSERT' THEN {_contribution(vendor, zone_name, 'OLD', -1)} END IF;\n"
-            f"  IF TG_OP <> 'DELETE' THEN {_contribution(vendor, zone_name, 'NEW', +1)} END IF;\n"
+            f"  IF TG_OP <> 'INSERT' THEN {add_old} END IF;\n"
+            f"  IF TG_OP <> 'DELETE' THEN {add_new} END IF;\n"
             f"  RETURN NULL;\n"
             f"END"
         )
-        ins, upd, dele = TRIGGERS
+        function = spec.function
         return [
-            f"CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $kefu$\n{body}\n$kefu$",
-            f"CREATE TRIGGER {ins} AFTER INSERT ON {SOURCE} FOR EACH ROW EXECUTE FUNCTION {FUNCTION}()",
-            f"CREATE TRIGGER {upd} AFTER UPDATE ON {SOURCE} FOR EACH ROW WHEN ({_changed(vendor)}) "
-            f"EXECUTE FUNCTION {FUNCTION}()",
-            f"CREATE TRIGGER {dele} AFTER DELETE ON {SOURCE} FOR EACH ROW EXECUTE FUNCTION {FUNCTION}()",
+            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $kefu$\n{body}\n$kefu$",
+            f"CREATE TRIGGER {ins} AFTER INSERT ON {spec.source} FOR EACH ROW EXECUTE FUNCTION {function}()",
+            f"CREATE TRIGGER {upd} AFTER UPDATE ON {spec.source} FOR EACH ROW WHEN ({_changed(spec, vendor)}) "
+            f"EXECUTE FUNCTION {function}()",
+            f"CREATE TRIGGER {dele} AFTER DELETE ON {spec.source} FOR EACH ROW EXECUTE FUNCTION {function}()",
         ]
-    ins, upd, dele = TRIGGERS
     return [
-        f"CREATE TRIGGER {ins} AFTER INSERT ON {SOURCE} BEGIN {_contribution(vendor, zone_name, 'NEW', +1)} END",
-        f"CREATE TRIGGER {upd} AFTER UPDATE ON {SOURCE} WHEN {_changed(vendor)} BEGIN "
-        f"{_contribution(vendor, zone_name, 'OLD', -1)} {_contribution(vendor, zone_name, 'NEW', +1)} END",
+        f"CREATE TRIGGER {ins} AFTER INSERT ON {spec.source} BEGIN {add_new} END",
+        f"CREATE TRIGGER {upd} AFTER UPDATE ON {spec.source} WHEN {_changed(spec, vendor)} BEGIN {add_old} {add_new} END",
         # Django's flush (between transactional tests) empties the tables one by one in
-        # no set order: a ticket deleted after the counters were emptied must not leave
-        # a −1 behind. While any ticket exists its key holds a positive count, so an
-        # empty counter table only ever means "flushed" (PostgreSQL flushes by TRUNCATE,
-        # which fires no row triggers).
-        f"CREATE TRIGGER {dele} AFTER DELETE ON {SOURCE} WHEN EXISTS (SELECT 1 FROM {TABLE}) BEGIN "
-        f"{_contribution(vendor, zone_name, 'OLD', -1)} END",
+        # no set order: a row deleted after the counters were emptied must not leave a
+        # −1 behind. While any source row exists its key holds a positive count, so an
+        # empty counter table only ever means "flushed" (PostgreSQL flushes by
+        # TRUNCATE, which fires no row triggers).
+        f"CREATE TRIGGER {dele} AFTER DELETE ON {spec.source} WHEN EXISTS (SELECT 1 FROM {spec.table}) BEGIN "
+        f"{add_old} END",
     ]
 
 
-def drop_triggers_sql(vendor: str) -> list[str]:
+def drop_triggers_sql(spec: Spec, vendor: str) -> list[str]:
     if vendor == "postgresql":
-        drops = [f"DROP TRIGGER IF EXISTS {name} ON {SOURCE}" for name in TRIGGERS]
-        return [*drops, f"DROP FUNCTION IF EXISTS {FUNCTION}()"]
-    return [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS]
+        drops = [f"DROP TRIGGER IF EXISTS {name} ON {spec.source}" for name in spec.triggers]
+        return [*drops, f"DROP FUNCTION IF EXISTS {spec.function}()"]
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in spec.triggers]
 
 
-def rebuild_sql(vendor: str, zone_name: str) -> list[str]:
-    """Empty the counters and count every ticket again, one row per key."""
+def counted_sql(spec: Spec, vendor: str, zone_name: str) -> str:
+    """Every key's counters computed from the source rows (for the rebuild and the
+    check); keys whose rows add nothing are left out."""
+    keys = key_sql(spec, vendor, zone_name, "t")
+    sums = [f"SUM({m})" for m in measure_sql(spec, "t")]
+    positions = ", ".join(str(i) for i in range(1, len(keys) + 1))
+    nonzero = " OR ".join(f"SUM({m}) <> 0" for m in measure_sql(spec, "t"))
+    return f"SELECT {', '.join(keys)}, {', '.join(sums)} FROM {spec.source} t GROUP BY {positions} HAVING {nonzero}"
+
+
+def rebuild_sql(spec: Spec, vendor: str, zone_name: str) -> list[str]:
+    """Empty the counters and count every source row again, one row per key."""
     stale = "FALSE" if vendor == "postgresql" else "0"
-    keys = key_sql(vendor, zone_name, "t")
-    sums = [f"SUM({m})" for m in measure_sql("t")]
+    keys = key_sql(spec, vendor, zone_name, "t")
+    sums = [f"SUM({m})" for m in measure_sql(spec, "t")]
     positions = ", ".join(str(i) for i in range(1, len(keys) + 1))
-    statements = [f"DELETE FROM {TABLE}"]
-    statements.append(
-        f"INSERT INTO {TABLE} ({_columns()}) "
-        f"SELECT {', '.join(keys)}, {stale}, {', '.join(sums)} FROM {SOURCE} t GROUP BY {positions}"
-    )
-    return statements
+    nonzero = " OR ".join(f"SUM({m}) <> 0" for m in measure_sql(spec, "t"))
+    return [
+        f"DELETE FROM {spec.table}",
+        f"INSERT INTO {spec.table} ({_columns(spec)}) "
+        f"SELECT {', '.join(keys)}, {stale}, {', '.join(sums)} FROM {spec.source} t "
+        f"GROUP BY {positions} HAVING {nonzero}",
+    ]
 
 
-def counted_sql(vendor: str, zone_name: str) -> str:
-    """Every key's counters computed from the tickets (for the check)."""
-    keys = key_sql(vendor, zone_name, "t")
-    sums = [f"SUM({m})" for m in measure_sql("t")]
-    positions = ", ".join(str(i) for i in range(1, len(keys) + 1))
-    return f"SELECT {', '.join(keys)}, {', '.join(sums)} FROM {SOURCE} t GROUP BY {positions}"
-
-
-def stored_sql() -> str:
+def stored_sql(spec: Spec) -> str:
     """Every key's counters as the rollup holds them (for the check)."""
-    sums = ", ".join(f"SUM({m})" for m in MEASURES)
-    keys = ", ".join(KEYS)
-    return f"SELECT {keys}, {sums} FROM {TABLE} GROUP BY {keys} HAVING SUM(n_count) <> 0"
+    sums = ", ".join(f"SUM({m})" for m in spec.measure_names)
+    keys = ", ".join(spec.key_names)
+    nonzero = " OR ".join(f"SUM({m}) <> 0" for m in spec.measure_names)
+    return f"SELECT {keys}, {sums} FROM {spec.table} GROUP BY {keys} HAVING {nonzero}"
 
 
-def fold_sql(vendor: str, mark: int = 0) -> list[str]:
-    """Fold each key with fresh delta rows into one row (dropping keys whose tickets are
-    all gone). PostgreSQL: one statement — DELETE … RETURNING feeding the INSERT — so
-    the rows folded are exactly those the statement saw; a delta committed meanwhile
-    stays fresh for the next fold. SQLite: writers are serialised, so a watermark id
-    inside the caller's transaction does the same."""
-    keys = ", ".join(KEYS)
-    sums = ", ".join(f"SUM({m})" for m in MEASURES)
+def fold_sql(spec: Spec, vendor: str, mark: int = 0) -> list[str]:
+    """Fold each key with fresh delta rows into one row (dropping keys that add
+    nothing any more). PostgreSQL: one statement — DELETE … RETURNING feeding the
+    INSERT — so the rows folded are exactly those the statement saw; a delta committed
+    meanwhile stays fresh for the next fold. SQLite: writers are serialised, so a
+    watermark id inside the caller's transaction does the same."""
+    keys = ", ".join(spec.key_names)
+    sums = ", ".join(f"SUM({m})" for m in spec.measure_names)
+    nonzero = " OR ".join(f"SUM({m}) <> 0" for m in spec.measure_names)
+    table = spec.table
     if vendor == "postgresql":
-        match = " AND ".join(f"r.{k} = f.{k}" for k in KEYS)
+        match = " AND ".join(f"r.{k} = f.{k}" for k in spec.key_names)
         return [
-            f"WITH fresh_keys AS (SELECT DISTINCT {keys} FROM {TABLE} WHERE fresh), "
-            f"gone AS (DELETE FROM {TABLE} r USING fresh_keys f WHERE {match} RETURNING r.*) "
-            f"INSERT INTO {TABLE} ({_columns()}) SELECT {keys}, FALSE, {sums} FROM gone "
-            f"GROUP BY {keys} HAVING SUM(n_count) <> 0"
+            f"WITH fresh_keys AS (SELECT DISTINCT {keys} FROM {table} WHERE fresh), "
+            f"gone AS (DELETE FROM {table} r USING fresh_keys f WHERE {match} RETURNING r.*) "
+            f"INSERT INTO {table} ({_columns(spec)}) SELECT {keys}, FALSE, {sums} FROM gone "
+            f"GROUP BY {keys} HAVING {nonzero}"
         ]
     mark = int(mark)  # the highest id when the fold began
-    chosen = f"({keys}) IN (SELECT {keys} FROM {TABLE} WHERE fresh AND id <= {mark})"
+    chosen = f"({keys}) IN (SELECT {keys} FROM {table} WHERE fresh AND id <= {mark})"
     return [
-        f"INSERT INTO {TABLE} ({_columns()}) SELECT {keys}, 0, {sums} FROM {TABLE} "
-        f"WHERE id <= {mark} AND {chosen} GROUP BY {keys} HAVING SUM(n_count) <> 0",
-        f"DELETE FROM {TABLE} WHERE id <= {mark} AND {chosen}",
+        f"INSERT INTO {table} ({_columns(spec)}) SELECT {keys}, 0, {sums} FROM {table} "
+        f"WHERE id <= {mark} AND {chosen} GROUP BY {keys} HAVING {nonzero}",
+        f"DELETE FROM {table} WHERE id <= {mark} AND {chosen}",
     ]

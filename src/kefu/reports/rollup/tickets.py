@@ -34,7 +34,7 @@ def answers(*, user, period: Period, dims: Sequence[str], filters: Mapping[str, 
         and all(key in FILTERS for key in filters)
         and access.has_perm(user, VIEW)
         and access.sees_everything(user)
-        and maintain.ready()
+        and maintain.ready(schema.TICKETS)
     )
 
 
@@ -58,7 +58,7 @@ def rollup_raw_rows(
         qs = qs.filter(kind__in=list(kind_ids))
     for key, values in filters.items():
         qs = qs.filter(**{f"{key}__in": list(values)})
-    sums = {f"s_{m}": Sum(m) for m in schema.MEASURES}
+    sums = {f"s_{m}": Sum(m) for m in schema.TICKETS.measure_names}
     if not dims:
         return [([], _raw(qs.aggregate(**sums)))]
     # Delta rows of a ticket that moved (another category, a deletion) net to 0 until

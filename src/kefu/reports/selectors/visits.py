@@ -95,10 +95,10 @@ def _alias(dim: str) -> str:
     return f"dim_{dim}"
 
 
-def period_visits(*, user, period: Period, filters: Mapping[str, object] | None = None) -> QuerySet:
-    """The visits due in `period` that `user` may see, cancelled ones left out."""
-    qs = visit_base(user).filter(due_date__gte=period.start, due_date__lt=period.end)
-    qs = qs.exclude(status=VisitStatus.CANCELLED)
+def clean_filters(filters: Mapping[str, object] | None) -> dict[str, list[Any]]:
+    """The figure filters as the values they select (ids, channel and visit-type codes),
+    empty ones dropped; an unknown key or value is a 422."""
+    cleaned: dict[str, list[Any]] = {}
     for key, raw in (filters or {}).items():
         if key not in FILTER_KEYS:
             raise ValidationFailed(_("不支持的筛选条件：%(f)s") % {"f": str(key)[:40]}, details={"field": str(key)})
@@ -106,16 +106,33 @@ def period_visits(*, user, period: Period, filters: Mapping[str, object] | None 
         if not values:
             continue
         if key == "channel":
-            unknown = [v for v in values if v not in VisitChannel.values]
-            if unknown:
+            if any(v not in VisitChannel.values for v in values):
                 raise ValidationFailed(_("筛选条件无效：%(f)s") % {"f": key}, details={"field": key})
-            qs = qs.filter(channel__in=values)
+            cleaned[key] = [str(v) for v in values]
         elif key == "visit_type":
-            qs = qs.filter(visit_type__in=[str(v) for v in values])
-        elif key == "customer_class":
-            qs = qs.filter(customer__customer_class_id__in=int_list(values, field=key))
+            cleaned[key] = [str(v) for v in values]
         else:
-            qs = qs.filter(**{f"{key}_id__in": int_list(values, field=key)})
+            cleaned[key] = int_list(values, field=key)
+    return cleaned
+
+
+_FILTER_LOOKUPS = {
+    "assignee": "assignee_id__in",
+    "team": "team_id__in",
+    "rule": "rule_id__in",
+    "region": "region_id__in",
+    "channel": "channel__in",
+    "visit_type": "visit_type__in",
+    "customer_class": "customer__customer_class_id__in",
+}
+
+
+def period_visits(*, user, period: Period, filters: Mapping[str, object] | None = None) -> QuerySet:
+    """The visits due in `period` that `user` may see, cancelled ones left out."""
+    qs = visit_base(user).filter(due_date__gte=period.start, due_date__lt=period.end)
+    qs = qs.exclude(status=VisitStatus.CANCELLED)
+    for key, values in clean_filters(filters).items():
+        qs = qs.filter(**{_FILTER_LOOKUPS[key]: values})
     return qs
 
 
@@ -198,6 +215,21 @@ def _rows(dims: Sequence[str], raw_rows: list[dict], figures) -> list[dict]:
     return rows
 
 
+def _raw_rows(
+    *, user, period: Period, dims: Sequence[str], filters: Mapping[str, object] | None, today: datetime.date
+) -> list[dict]:
+    """The aggregates of each group, from the visit counters when they can answer
+    (`kefu.reports.rollup.visits`: the same numbers), else from a scan of the period's
+    visits."""
+    from kefu.reports.rollup.visits import rollup_raw_rows
+
+    counted = rollup_raw_rows(user=user, period=period, dims=dims, filters=clean_filters(filters), today=today)
+    if counted is not None:
+        return counted
+    qs = period_visits(user=user, period=period, filters=filters)
+    return _grouped(qs, dims, _expressions(today), period)
+
+
 def visit_figures(
     *,
     user,
@@ -212,8 +244,7 @@ def visit_figures(
     deal_amount, completion_rate (% done of planned). One GROUP BY query (plus one
     label query per named dimension); `group_by=()` → exactly one row."""
     dims = clean_dimensions(group_by, VISIT_DIMENSIONS)
-    qs = period_visits(user=user, period=period, filters=filters)
-    raw_rows = _grouped(qs, dims, _expressions(today or timezone.localdate()), period)
+    raw_rows = _raw_rows(user=user, period=period, dims=dims, filters=filters, today=today or timezone.localdate())
     return sort_rows(_rows(dims, raw_rows, _figures), dims, "planned")
 
 
@@ -245,8 +276,7 @@ def visit_funnel(*, user, period: Period, group_by: Sequence[str] = ()) -> list[
     (arrival_rate = arrivals / reached, deal_rate = deals / arrivals) and the overall
     conversion (deals / reached). One GROUP BY query."""
     dims = clean_dimensions(group_by, VISIT_DIMENSIONS)
-    qs = period_visits(user=user, period=period)
-    raw_rows = _grouped(qs, dims, _expressions(timezone.localdate()), period)
+    raw_rows = _raw_rows(user=user, period=period, dims=dims, filters=None, today=timezone.localdate())
     return sort_rows(_rows(dims, raw_rows, _funnel), dims, "visits")
 
 
