@@ -181,6 +181,32 @@ class VisitRollup(models.Model):
         return f"{self.month:%Y-%m} visits: {self.planned}"
 
 
+class CustomerRollup(models.Model):
+    """Counters of the live archives by opening month, class, region, source and
+    lifecycle — kept like `TicketRollup`; "existing at the end of a period" is the sum
+    over the months before its end."""
+
+    month = models.DateField()
+    customer_class = models.IntegerField()
+    region = models.IntegerField()
+    source = models.IntegerField()
+    lifecycle = models.CharField(max_length=16)
+    fresh = models.BooleanField(default=True)
+    n = models.BigIntegerField(default=0)
+    key_accounts = models.BigIntegerField(default=0)
+    active = models.BigIntegerField(default=0)
+    potential = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["month"], name="reports_customerrollup_month"),
+            models.Index(fields=["month"], name="reports_customerrollup_fresh", condition=Q(fresh=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} customers: {self.n}"
+
+
 class RollupState(models.Model):
     """When a rollup was last rebuilt, and in which time zone its triggers bucket the
     months: readers use a rollup only when it was built for the time zone in force."""

@@ -406,7 +406,9 @@ def customers_widgets(ctx: Context) -> list[Widget]:
     }
     widgets = []
     for dim, key in CUSTOMER_DIMENSIONS:
-        rows = [r for r in customer_figures(user=ctx.user, period=period, group_by=(dim,)) if r.get("total")]
+        # The pies show the archives only: no losses asked, so the counters can answer.
+        figures = customer_figures(user=ctx.user, period=period, group_by=(dim,), lost=False)
+        rows = [r for r in figures if r.get("total")]
         widgets.append(
             Widget(
                 key=key,

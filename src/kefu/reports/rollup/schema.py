@@ -172,7 +172,34 @@ VISITS = Spec(
     ),
 )
 
-SPECS = (TICKETS, VISITS)
+# A merged-away archive lives on with `merged_into` set: the customer figures leave it out.
+_LIVE_CUSTOMER = "{r}.merged_into_id IS NULL"
+
+CUSTOMERS = Spec(
+    name="customers",
+    model="CustomerRollup",
+    table="reports_customerrollup",
+    source="customers_customer",
+    month_column="created_at",
+    month_is_timestamp=True,
+    keys=(
+        ("customer_class", "COALESCE({r}.customer_class_id, 0)"),
+        ("region", "COALESCE({r}.region_id, 0)"),
+        ("source", "COALESCE({r}.source_id, 0)"),
+        ("lifecycle", "{r}.lifecycle"),
+    ),
+    key_columns=("created_at", "customer_class_id", "region_id", "source_id", "lifecycle"),
+    # The figures of `reports.selectors.customers` but the losses (a question about the
+    # timeline): archives, key accounts, active and potential ones, by opening month.
+    measures=(
+        ("n", _flag(_LIVE_CUSTOMER)),
+        ("key_accounts", _flag(f"{_LIVE_CUSTOMER} AND {{r}}.is_key_account")),
+        ("active", _flag(f"{_LIVE_CUSTOMER} AND {{r}}.lifecycle = 'active'")),
+        ("potential", _flag(f"{_LIVE_CUSTOMER} AND {{r}}.lifecycle = 'potential'")),
+    ),
+)
+
+SPECS = (TICKETS, VISITS, CUSTOMERS)
 
 
 # --------------------------------------------------------------------------- SQL

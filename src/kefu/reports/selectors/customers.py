@@ -126,7 +126,7 @@ def _labels(dims: Sequence[str], rows: list[dict]) -> None:
             )
 
 
-def customer_figures(*, user, period: Period, group_by: Sequence[str] = ()) -> list[dict]:
+def customer_figures(*, user, period: Period, group_by: Sequence[str] = (), lost: bool = True) -> list[dict]:
     """Per group: total (existing at the period's — or month's — end), new (opened in
     it), lost (became lost in it), key_accounts, active, potential (current lifecycle
     of those existing). `group_by=()` → exactly one row. A customer in two product
@@ -134,7 +134,9 @@ def customer_figures(*, user, period: Period, group_by: Sequence[str] = ()) -> l
 
     Two GROUP BY queries: the customers opened up to the period's end by creation
     bucket (before the period / each month), summed up cumulatively here over those
-    few buckets; and the lost customers by the bucket of their loss."""
+    few buckets; and the lost customers by the bucket of their loss. `lost=False` (the
+    dashboards' pies) leaves `lost` None and skips the second — and lets the customer
+    counters answer the first when they can (`kefu.reports.rollup.customers`)."""
     from kefu.customers.selectors import customer_base
 
     dims = clean_dimensions(group_by, CUSTOMER_DIMENSIONS)
@@ -144,33 +146,40 @@ def customer_figures(*, user, period: Period, group_by: Sequence[str] = ()) -> l
     aliases = {f"dim_{d}": F(_GROUP_FIELDS[d]) for d in fields}
     names = list(aliases)
     base = customer_base(user)
-    opened = (
-        base.filter(created_at__lt=end)
-        .annotate(**aliases, bucket=created_bucket)
-        .order_by()
-        .values(*names, "bucket")
-        .annotate(
-            n=Count("pk"),
-            key=Count("pk", filter=Q(is_key_account=True)),
-            active=Count("pk", filter=Q(lifecycle="active")),
-            potential=Count("pk", filter=Q(lifecycle="potential")),
+    opened = None
+    if not lost:
+        from kefu.reports.rollup.customers import rollup_opened
+
+        opened = rollup_opened(user=user, period=period, dims=dims)
+    if opened is None:
+        opened = (
+            base.filter(created_at__lt=end)
+            .annotate(**aliases, bucket=created_bucket)
+            .order_by()
+            .values(*names, "bucket")
+            .annotate(
+                n=Count("pk"),
+                key=Count("pk", filter=Q(is_key_account=True)),
+                active=Count("pk", filter=Q(lifecycle="active")),
+                potential=Count("pk", filter=Q(lifecycle="potential")),
+            )
         )
-    )
-    lost = (
-        lost_in(base, start, end)
-        .annotate(**aliases, bucket=lost_bucket)
-        .order_by()
-        .values(*names, "bucket")
-        .annotate(n=Count("pk"))
-    )
     groups: dict[tuple, dict[str, dict[str, int]]] = {}
     for row in opened:
         groups.setdefault(tuple(row[n] for n in names), {})[row["bucket"]] = row
     lost_counts: dict[tuple, int] = {}
-    for row in lost:
-        key = tuple(row[n] for n in names)
-        groups.setdefault(key, {})
-        lost_counts[(*key, row["bucket"])] = row["n"]
+    if lost:
+        lost_rows = (
+            lost_in(base, start, end)
+            .annotate(**aliases, bucket=lost_bucket)
+            .order_by()
+            .values(*names, "bucket")
+            .annotate(n=Count("pk"))
+        )
+        for row in lost_rows:
+            key = tuple(row[n] for n in names)
+            groups.setdefault(key, {})
+            lost_counts[(*key, row["bucket"])] = row["n"]
     if not fields:
         groups.setdefault((), {})  # the totals row (or months) even with no customer
     rows = []
@@ -189,7 +198,7 @@ def customer_figures(*, user, period: Period, group_by: Sequence[str] = ()) -> l
                 {
                     "total": running["n"],
                     "new": here.get("n", 0),
-                    "lost": lost_counts.get((*key, window), 0),
+                    "lost": lost_counts.get((*key, window), 0) if lost else None,
                     "key_accounts": running["key"],
                     "active": running["active"],
                     "potential": running["potential"],
