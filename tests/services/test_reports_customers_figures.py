@@ -196,3 +196,24 @@ def test_completed_customers_without_a_finish_date_field(world):
     assert [(r["name"], r["completion_date"], r["completion_satisfaction"]) for r in rows] == [
         ("客户南三", "2026-06-01", 5)
     ]
+
+
+def test_key_accounts_at_risk_rank_open_complaints_first(world, django_assert_max_num_queries):
+    today = datetime.date(2026, 11, 1)
+    customers = world["customers"]
+    when = datetime.datetime(2026, 10, 20, 10, tzinfo=TZ)
+    for name, complaints, agent in (("南一", 2, "agent_south"), ("北一", 1, "agent")):
+        for _ in range(complaints):
+            make_ticket(world[agent], customer=customers[name], now=when)
+    manager = world["manager"]
+    key_accounts_at_risk(user=manager, today=today, limit=1)  # permissions cached on the user
+    # As many key accounts with complaints as asked: one query, the most complaints first.
+    with django_assert_max_num_queries(1):
+        rows = key_accounts_at_risk(user=manager, today=today, limit=2)
+    assert [(r["name"], r["open_complaints"]) for r in rows] == [("客户南一", 2), ("客户北一", 1)]
+    assert key_accounts_at_risk(user=manager, today=today, limit=1)[0]["name"] == "客户南一"
+    # More asked: the others without a recent visit follow, the complaints keep their places.
+    everything = key_accounts_at_risk(user=manager, today=today, limit=10)
+    assert [r["name"] for r in everything[:2]] == ["客户南一", "客户北一"]
+    assert all(r["open_complaints"] == 0 for r in everything[2:])
+    assert key_accounts_at_risk(user=manager, today=today, limit=0) == []
