@@ -17,7 +17,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -409,7 +409,7 @@ def ticket_breakdowns(
     groups = [clean_dimensions(g, TICKET_DIMENSIONS) for g in groupings]
     qs = period_tickets(user=user, period=period, kinds=kinds, filters=filters)
     if not native_percentile(qs):
-        return [ticket_figures(user=user, period=period, kinds=kinds, group_by=g, filters=filters) for g in groups]
+        return _breakdowns_two_scans(qs, groups, period)
     from kefu.reports.sql import grouping_sets
 
     every = list(dict.fromkeys(d for g in groups for d in g))
@@ -446,3 +446,99 @@ def ticket_breakdowns(
         label_rows(dims, rows)
         result.append(sort_rows(rows, dims, "count"))
     return result
+
+
+def _breakdowns_two_scans(qs: QuerySet, groups: list[list[str]], period: Period) -> list[list[dict]]:
+    """SQLite's `ticket_breakdowns`: it has no grouping sets and no percentile, and one
+    scan of the period per grouping (plus a window query per grouping for the p90) read
+    a year of complaints sixteen times. Two scans instead:
+
+    1. the figures' sums and counts at the finest grain — grouped by every dimension
+       asked at once — added up here into each grouping (a few thousand rows);
+    2. the resolution minutes with those dimensions, sorted by the database: walking
+       them in order, the nearest-rank p90 of a group is the value at which the group
+       reaches rank ceil(0.9·n) — n being its resolved count from scan 1.
+    The same rows as one `ticket_figures` call per grouping (tests run both)."""
+    every = list(dict.fromkeys(d for g in groups for d in g))
+    aliases = [_alias(d) for d in every]
+    annotated = qs.annotate(**{_alias(d): _group_expression(d, period) for d in every}).order_by()
+    additive = {
+        "n_count": Count("pk"),
+        "n_resolved": Count("pk", filter=Q(resolved_at__isnull=False)),
+        "n_open": Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+        "sum_resolution": Sum("resolution_minutes"),
+        "n_resolution": Count("resolution_minutes"),
+        "sum_response": Sum("response_minutes"),
+        "n_response": Count("response_minutes"),
+        "n_sla_breached": Count("pk", filter=Q(resolved_at__isnull=False, sla_state=SlaState.BREACHED)),
+        "n_reopened": Count("pk", filter=Q(reopen_count__gt=0)),
+        "sum_satisfaction": Sum("satisfaction"),
+        "n_satisfaction": Count("satisfaction"),
+        "n_escalated": Count("pk", filter=Q(escalation_level__gt=0)),
+    }
+    fine = annotated.values(*aliases).annotate(**additive) if every else [annotated.aggregate(**additive)]
+    positions = [[every.index(d) for d in g] for g in groups]
+    totals: list[dict[tuple, dict[str, int]]] = [{} for _ in groups]
+    for row in fine:
+        values = tuple(row[a] for a in aliases)
+        for index, places in enumerate(positions):
+            key = tuple(values[i] for i in places)
+            into = totals[index].setdefault(key, dict.fromkeys(additive, 0))
+            for name in additive:
+                into[name] += row[name] or 0
+    percentiles = _p90_by_walking(annotated, aliases, positions, totals)
+    result = []
+    for g, sums, p90 in zip(groups, totals, percentiles, strict=True):
+        if not g and not sums:
+            sums[()] = dict.fromkeys(additive, 0)  # the totals row, even of nothing
+        keyed = [
+            ([month_key(v) if d == "month" else v for d, v in zip(g, key, strict=True)], _averaged(raw), p90.get(key))
+            for key, raw in sums.items()
+        ]
+        result.append(_rows(g, keyed))
+    return result
+
+
+def _p90_by_walking(annotated: QuerySet, aliases: list[str], positions, totals) -> list[dict[tuple, int]]:
+    """{group key: nearest-rank p90 of resolution_minutes} per grouping, from one pass
+    over the period's resolution minutes in ascending order."""
+    ranks = []
+    for sums in totals:
+        # The p90 is over the tickets with resolution minutes (n_resolution of scan 1).
+        ranks.append({key: -(-raw["n_resolution"] * 9 // 10) for key, raw in sums.items() if raw["n_resolution"]})
+    found: list[dict[tuple, int]] = [{} for _ in totals]
+    seen: list[dict[tuple, int]] = [{} for _ in totals]
+    minutes = (
+        annotated.filter(resolution_minutes__isnull=False)
+        .order_by("resolution_minutes")
+        .values_list(*aliases, "resolution_minutes")
+    )
+    for row in minutes.iterator(chunk_size=10000):
+        value = row[-1]
+        for index, places in enumerate(positions):
+            key = tuple(row[i] for i in places)
+            count = seen[index].get(key, 0) + 1
+            seen[index][key] = count
+            if count == ranks[index].get(key):
+                found[index][key] = value
+    return found
+
+
+def _averaged(sums: Mapping[str, int]) -> dict[str, Any]:
+    """The raw aggregates `_figures` reads, from sums and counts."""
+
+    def average(total: str, n: str):
+        return sums[total] / sums[n] if sums[n] else None
+
+    return {
+        "n_count": sums["n_count"],
+        "n_resolved": sums["n_resolved"],
+        "n_open": sums["n_open"],
+        "avg_resolution": average("sum_resolution", "n_resolution"),
+        "avg_response": average("sum_response", "n_response"),
+        "n_sla_breached": sums["n_sla_breached"],
+        "n_reopened": sums["n_reopened"],
+        "avg_satisfaction": average("sum_satisfaction", "n_satisfaction"),
+        "n_satisfaction": sums["n_satisfaction"],
+        "n_escalated": sums["n_escalated"],
+    }
