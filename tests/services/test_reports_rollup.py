@@ -114,8 +114,7 @@ def test_top_causes_from_the_counters(world):
 @pytest.mark.parametrize(
     ("who", "period_key", "group_by", "filters"),
     [
-        ("am_north", PERIOD, (), None),  # a scoped viewer
-        ("supervisor", PERIOD, ("kind",), None),
+        ("repairer", PERIOD, (), None),  # department staff: their slips, single tickets
         ("manager", "2026-10-01..2026-10-15", (), None),  # part of a month
         ("manager", "2026-W41", ("kind",), None),
         ("manager", PERIOD, ("assignee",), None),  # a dimension the counters do not hold
@@ -130,6 +129,41 @@ def test_the_scan_answers_what_the_counters_cannot(world, who, period_key, group
     assert _ticket_queries(captured), "expected a scan of the tickets"
     full = ticket_figures(user=world[who], period=period, group_by=group_by, filters=filters)
     assert rows == [_without_p90(r) for r in full]
+
+
+@pytest.mark.parametrize("who", ["am_north", "supervisor", "supervisor_south", "agent"])
+@pytest.mark.parametrize(
+    ("period_key", "group_by"),
+    [(PERIOD, ()), (PERIOD, ("kind",)), ("2026-Q4", ("month", "category")), ("2026", ("region",))],
+)
+def test_region_scopes_get_their_regions_counters_and_the_rest_from_the_tickets(
+    world, monkeypatch, who, period_key, group_by
+):
+    from kefu.reports.rollup import tickets as counters
+    from kefu.tickets.models import TicketRouting
+
+    viewer = world[who]
+    # Seen outside the viewer's regions: a ticket assigned to them, and one routed to
+    # their department (both in the other region).
+    other = world["south"] if viewer.region_id == world["north"].pk else world["north"]
+    outside = list(Ticket.objects.filter(region=other, created_at__year=2026).order_by("pk")[:2])
+    Ticket.objects.filter(pk=outside[0].pk).update(assignee=viewer)
+    if viewer.department_id:
+        TicketRouting.objects.create(
+            ticket=outside[1],
+            department_id=viewer.department_id,
+            slip_no=f"TEST-{who}",
+            due_at=outside[1].created_at,
+            routed_at=outside[1].created_at,
+        )
+    period = parse_period(period_key)
+    with monkeypatch.context() as patch:
+        patch.setattr(counters, "answers", lambda **_kw: False)
+        scanned = ticket_figures(user=viewer, period=period, group_by=group_by, p90=False)
+    assert counters.counted_regions(viewer) not in (False, None)
+    counted = ticket_figures(user=viewer, period=period, group_by=group_by, p90=False)
+    assert counted == scanned
+    assert counted and counted[0]["count"] > 0
 
 
 def test_a_viewer_without_the_ticket_permission_gets_nothing(world):

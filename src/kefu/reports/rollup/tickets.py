@@ -3,8 +3,9 @@ answer exactly — otherwise None, and the caller scans the tickets:
 
 - whole months (the counters are by registration month), so a month, quarter, year or
   a dashboard's trend — not a week or a range that cuts a month;
-- a viewer who sees every ticket: a scope ("my regions, tickets assigned to me, routed
-  to my department") is a question about single tickets;
+- a viewer who sees every ticket, or the service desk's region scope (the counters of
+  the regions, plus what the viewer sees outside them read from the tickets); not
+  department staff, who see single tickets (their slips);
 - grouped and filtered by kind, category, responsible department, region and month;
 - no percentile (a p90 needs every value).
 
@@ -15,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import F, Sum
+from django.db.models.functions import Coalesce
 
 from kefu.core import access
 from kefu.reports.periods import Period
@@ -24,6 +26,20 @@ from kefu.reports.rollup import maintain, schema
 DIMENSIONS = ("kind", "category", "department", "region", "month")
 FILTERS = ("kind", "category", "department", "region")
 VIEW = "tickets.view_ticket"
+VIEW_REGION = "tickets.view_region_tickets"
+EVERY_REGION = None
+
+
+def counted_regions(user) -> set[int] | None | bool:
+    """Which tickets the counters can give this viewer: EVERY_REGION (None) for one who
+    sees everything; the viewer's regions for the service desk's region scope; False
+    when the scope is not by region at all (department staff: their slips)."""
+    if not access.has_perm(user, VIEW):
+        return False
+    if access.sees_everything(user):
+        return EVERY_REGION
+    regions = access.user_region_ids(user) if user.has_perm(VIEW_REGION) else set()
+    return set(regions) if regions else False
 
 
 def answers(*, user, period: Period, dims: Sequence[str], filters: Mapping[str, Sequence[Any]]) -> bool:
@@ -32,8 +48,7 @@ def answers(*, user, period: Period, dims: Sequence[str], filters: Mapping[str, 
         and period.end.day == 1
         and all(d in DIMENSIONS for d in dims)
         and all(key in FILTERS for key in filters)
-        and access.has_perm(user, VIEW)
-        and access.sees_everything(user)
+        and counted_regions(user) is not False
         and maintain.ready(schema.TICKETS)
     )
 
@@ -48,23 +63,88 @@ def rollup_raw_rows(
 ) -> list[tuple[list[Any], dict[str, Any]]] | None:
     """[(dimension values, raw aggregates as `selectors.tickets._figures` reads them)]
     — one per group with tickets, or the single totals row when `dims` is empty; None
-    when the counters cannot answer (see the module)."""
+    when the counters cannot answer (see the module).
+
+    A viewer scoped to regions gets the counters of those regions plus, read from the
+    tickets, the ones they see otherwise: assigned to them, or routed to their
+    department, in another region (or none) — each found through its own index."""
     from kefu.reports.models import TicketRollup
 
     if not answers(user=user, period=period, dims=dims, filters=filters):
         return None
+    regions = counted_regions(user)
     qs = TicketRollup.objects.filter(month__gte=period.start, month__lt=period.end)
     if kind_ids is not None:
         qs = qs.filter(kind__in=list(kind_ids))
     for key, values in filters.items():
         qs = qs.filter(**{f"{key}__in": list(values)})
-    sums = {f"s_{m}": Sum(m) for m in schema.TICKETS.measure_names}
+    if regions is not EVERY_REGION:
+        qs = qs.filter(region__in=sorted(regions))
+    measures = schema.TICKETS.measure_names
+    sums = {f"s_{m}": Sum(m) for m in measures}  # an annotation may not take a field's name
+
+    def named(row: Mapping[str, Any]) -> dict[str, Any]:
+        return {m: row[f"s_{m}"] for m in measures}
+
     if not dims:
-        return [([], _raw(qs.aggregate(**sums)))]
+        keyed = {(): named(qs.aggregate(**sums))}
+    else:
+        grouped = qs.order_by().values(*dims).annotate(**sums)
+        keyed = {tuple(_value(d, row[d]) for d in dims): named(row) for row in grouped}
+    if regions is not EVERY_REGION:
+        for key, extra in _outside_regions(user, period, kind_ids, dims, filters, regions).items():
+            into = keyed.setdefault(key, {})
+            for name, value in extra.items():
+                into[name] = (into.get(name) or 0) + (value or 0)
+    rows = [(list(key), _raw(sums_row)) for key, sums_row in keyed.items()]
     # Delta rows of a ticket that moved (another category, a deletion) net to 0 until
     # the fold: a group with no ticket left is no group.
-    grouped = qs.order_by().values(*dims).annotate(**sums).filter(s_n_count__gt=0)
-    return [([_value(d, row[d]) for d in dims], _raw(row)) for row in grouped]
+    return [row for row in rows if row[1]["n_count"] > 0 or not dims]
+
+
+def _outside_regions(user, period, kind_ids, dims, filters, regions) -> dict[tuple, dict[str, Any]]:
+    """{group key: sums} of the tickets the viewer sees outside `regions` — their own
+    (assignee), and those routed to their departments — one aggregate each."""
+    from kefu.reports.selectors.tickets import _FILTER_LOOKUPS, ADDITIVE, _alias, _group_expression
+    from kefu.tickets.choices import RoutingStatus
+    from kefu.tickets.models import Ticket, TicketRouting
+
+    start, end = period.bounds()
+    # COALESCE(created_at, created_at): the period checked per row of the few tickets
+    # found below — SQLite otherwise walks the created_at range, every ticket of the
+    # period, to find a handful.
+    created = Coalesce(F("created_at"), F("created_at"))
+    base = (
+        Ticket.objects.alias(created=created)
+        .filter(created__gte=start, created__lt=end)
+        .exclude(region_id__in=sorted(regions))
+    )
+    if kind_ids is not None:
+        base = base.filter(kind_id__in=list(kind_ids))
+    for key, values in filters.items():
+        base = base.filter(**{_FILTER_LOOKUPS[key]: list(values)})
+    # Each part as `id IN (…)` of its own index (the assignee's, the routings'): an id
+    # list is what SQLite prefers to a range of the period or of a kind.
+    parts = [base.filter(pk__in=Ticket.objects.filter(assignee=user).values("pk"))]
+    departments = access.user_department_ids(user)
+    if departments:
+        routed = TicketRouting.objects.filter(department_id__in=sorted(departments)).exclude(
+            status=RoutingStatus.CANCELLED
+        )
+        parts.append(base.filter(pk__in=routed.values("ticket_id")).exclude(assignee=user))
+    result: dict[tuple, dict[str, Any]] = {}
+    for part in parts:
+        if dims:
+            annotated = part.annotate(**{_alias(d): _group_expression(d, period) for d in dims}).order_by()
+            rows = annotated.values(*[_alias(d) for d in dims]).annotate(**ADDITIVE)
+            found = {tuple(row[_alias(d)] for d in dims): row for row in rows}
+        else:
+            found = {(): part.aggregate(**ADDITIVE)}
+        for key, row in found.items():
+            into = result.setdefault(key, {})
+            for name in ADDITIVE:
+                into[name] = (into.get(name) or 0) + (row[name] or 0)
+    return result
 
 
 def _value(dim: str, value: Any) -> Any:
@@ -79,7 +159,7 @@ def _average(total, n) -> float | None:
 
 def _raw(sums: Mapping[str, Any]) -> dict[str, Any]:
     def get(name: str) -> int:
-        return int(sums.get(f"s_{name}") or 0)
+        return int(sums.get(name) or 0)
 
     return {
         "n_count": get("n_count"),

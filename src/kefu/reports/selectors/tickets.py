@@ -448,6 +448,24 @@ def ticket_breakdowns(
     return result
 
 
+# The figures as sums and counts — what adds up across groups (the counters' measures,
+# by the same names).
+ADDITIVE = {
+    "n_count": Count("pk"),
+    "n_resolved": Count("pk", filter=Q(resolved_at__isnull=False)),
+    "n_open": Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+    "sum_resolution": Sum("resolution_minutes"),
+    "n_resolution": Count("resolution_minutes"),
+    "sum_response": Sum("response_minutes"),
+    "n_response": Count("response_minutes"),
+    "n_sla_breached": Count("pk", filter=Q(resolved_at__isnull=False, sla_state=SlaState.BREACHED)),
+    "n_reopened": Count("pk", filter=Q(reopen_count__gt=0)),
+    "sum_satisfaction": Sum("satisfaction"),
+    "n_satisfaction": Count("satisfaction"),
+    "n_escalated": Count("pk", filter=Q(escalation_level__gt=0)),
+}
+
+
 def _breakdowns_two_scans(qs: QuerySet, groups: list[list[str]], period: Period) -> list[list[dict]]:
     """SQLite's `ticket_breakdowns`: it has no grouping sets and no percentile, and one
     scan of the period per grouping (plus a window query per grouping for the p90) read
@@ -462,20 +480,7 @@ def _breakdowns_two_scans(qs: QuerySet, groups: list[list[str]], period: Period)
     every = list(dict.fromkeys(d for g in groups for d in g))
     aliases = [_alias(d) for d in every]
     annotated = qs.annotate(**{_alias(d): _group_expression(d, period) for d in every}).order_by()
-    additive = {
-        "n_count": Count("pk"),
-        "n_resolved": Count("pk", filter=Q(resolved_at__isnull=False)),
-        "n_open": Count("pk", filter=Q(status__in=OPEN_STATUSES)),
-        "sum_resolution": Sum("resolution_minutes"),
-        "n_resolution": Count("resolution_minutes"),
-        "sum_response": Sum("response_minutes"),
-        "n_response": Count("response_minutes"),
-        "n_sla_breached": Count("pk", filter=Q(resolved_at__isnull=False, sla_state=SlaState.BREACHED)),
-        "n_reopened": Count("pk", filter=Q(reopen_count__gt=0)),
-        "sum_satisfaction": Sum("satisfaction"),
-        "n_satisfaction": Count("satisfaction"),
-        "n_escalated": Count("pk", filter=Q(escalation_level__gt=0)),
-    }
+    additive = ADDITIVE
     fine = annotated.values(*aliases).annotate(**additive) if every else [annotated.aggregate(**additive)]
     positions = [[every.index(d) for d in g] for g in groups]
     totals: list[dict[tuple, dict[str, int]]] = [{} for _ in groups]
