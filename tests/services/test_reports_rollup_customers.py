@@ -61,7 +61,26 @@ def test_without_losses_the_other_figures_are_the_full_ones(world):
     assert [{**row, "lost": None} for row in full] == quick
 
 
-@pytest.mark.parametrize(("who", "group_by"), [("am_north", ()), ("manager", ("owner",)), ("manager", ("category",))])
+@pytest.mark.parametrize(
+    "group_by", [(), ("region",), ("customer_class", "lifecycle"), ("month",), ("month", "source")]
+)
+@pytest.mark.parametrize("who", ["am_north", "am_south"])
+def test_region_scopes_get_their_regions_counters_and_their_own_archives(world, monkeypatch, who, group_by):
+    viewer = world[who]
+    other = world["south"] if viewer.region_id == world["north"].pk else world["north"]
+    # Owned by the viewer, outside their region (or in none).
+    outside = list(Customer.objects.filter(region=other).order_by("pk")[:2])
+    Customer.objects.filter(pk=outside[0].pk).update(owner=viewer)
+    Customer.objects.filter(pk=outside[1].pk).update(owner=viewer, region=None)
+    period = parse_period("2026-Q4")
+    scanned = _scanned(monkeypatch, user=viewer, period=period, group_by=group_by, lost=False)
+    assert counters.counted_regions(viewer) == {viewer.region_id}
+    counted = customer_figures(user=viewer, period=period, group_by=group_by, lost=False)
+    assert counted == scanned
+    assert any(row["total"] for row in counted)
+
+
+@pytest.mark.parametrize(("who", "group_by"), [("manager", ("owner",)), ("manager", ("category",))])
 def test_the_scan_answers_what_the_counters_cannot(world, who, group_by):
     with CaptureQueriesContext(connection) as captured:
         rows = customer_figures(user=world[who], period=parse_period(PERIOD), group_by=group_by, lost=False)
