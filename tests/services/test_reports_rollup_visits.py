@@ -94,7 +94,7 @@ def test_the_funnel_from_the_counters(world, monkeypatch):
 @pytest.mark.parametrize(
     ("who", "period_key", "group_by"),
     [
-        ("am_north", PERIOD, ()),  # a scoped viewer
+        ("agent", PERIOD, ()),  # an agent's own list
         ("manager", "2026-10-01..2026-10-20", ()),  # part of a month
         ("manager", PERIOD, ("assignee",)),  # dimensions the counters do not hold
         ("manager", PERIOD, ("customer_class",)),
@@ -105,6 +105,26 @@ def test_the_scan_answers_what_the_counters_cannot(world, who, period_key, group
         rows = visit_figures(user=world[who], period=parse_period(period_key), group_by=group_by)
     assert _visit_queries(captured)
     assert rows
+
+
+@pytest.mark.parametrize("group_by", [(), ("region",), ("month", "channel"), ("team",)])
+@pytest.mark.parametrize("who", ["am_north", "supervisor", "supervisor_south"])
+def test_region_scopes_get_their_regions_counters_and_the_rest_from_the_visits(world, monkeypatch, who, group_by):
+    viewer = world[who]
+    other = world["south"] if viewer.region_id == world["north"].pk else world["north"]
+    # Seen outside the viewer's region: one assigned to them, one unassigned in their
+    # team's pool, one of each with no region.
+    outside = list(Visit.objects.filter(region=other).exclude(status=VisitStatus.CANCELLED).order_by("pk")[:4])
+    Visit.objects.filter(pk=outside[0].pk).update(assignee=viewer)
+    Visit.objects.filter(pk=outside[1].pk).update(assignee=viewer, region=None, status=VisitStatus.PLANNED)
+    if viewer.department_id:
+        Visit.objects.filter(pk__in=[v.pk for v in outside[2:]]).update(assignee=None, team=viewer.department_id)
+    period = parse_period("2026-Q4")
+    today = datetime.date(2026, 11, 20)
+    scanned = _scanned(monkeypatch, user=viewer, period=period, group_by=group_by, today=today)
+    assert counters.counted_regions(viewer) == {viewer.region_id}
+    assert visit_figures(user=viewer, period=period, group_by=group_by, today=today) == scanned
+    assert scanned and scanned[0]["planned"] > 0
 
 
 def test_every_write_path_counts_and_the_fold_changes_nothing(world):
