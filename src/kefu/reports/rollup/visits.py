@@ -156,7 +156,15 @@ def _seen_elsewhere(user, period, dims, filters, regions, this_month) -> dict[tu
     parts = [base.filter(pk__in=Visit.objects.filter(assignee=user).values("pk"))]
     teams = access.user_department_ids(user)
     if teams:
-        pool = Visit.objects.filter(assignee__isnull=True, team_id__in=sorted(teams)).values("pk")
+        # The pool's visits due in the period, through the (assignee, status, due_date)
+        # index: a team's pool holds every unassigned visit it ever had.
+        pool = Visit.objects.filter(
+            assignee__isnull=True,
+            status__in=(VisitStatus.PLANNED, VisitStatus.DONE, VisitStatus.FAILED),
+            due_date__gte=period.start,
+            due_date__lt=period.end,
+            team_id__in=sorted(teams),
+        ).values("pk")
         parts.append(base.filter(pk__in=pool))
     expressions = {**_ADDITIVE, "overdue": Count("pk", filter=Q(status=VisitStatus.PLANNED, due_date__lt=this_month))}
     result: dict[tuple, dict[str, int]] = {}
