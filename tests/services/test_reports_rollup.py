@@ -362,3 +362,22 @@ def test_the_fold_is_a_periodic_job():
 
     folds = [task for task in HUEY._registry.periodic_tasks if task.name == "report_rollups_fold"]
     assert len(folds) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_big_fold_vacuums_the_counters_on_postgresql(make_user, monkeypatch):
+    world = build_ticket_world(make_user)
+    for _ in range(3):
+        make_ticket(world["agent"], region=world["north"])
+    monkeypatch.setattr(maintain, "VACUUM_AFTER", 1)
+    vacuums = []
+
+    def spy(execute, sql, params, many, context):
+        if sql.startswith("VACUUM"):
+            vacuums.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        maintain.fold(specs=[schema.TICKETS])
+    assert vacuums == (["VACUUM (ANALYZE) reports_ticketrollup"] if connection.vendor == "postgresql" else [])
+    assert_counted()
