@@ -147,3 +147,32 @@ def test_every_write_path_counts_and_the_fold_changes_nothing(world):
     assert not VisitRollup.objects.filter(fresh=True).exists()
     assert visit_figures(user=world["manager"], period=parse_period("2026"), group_by=["month"]) == before
     assert_counted()
+
+
+def test_planning_counts_its_visits_in_one_statement(world):
+    from kefu.reports.models import RollupState
+    from kefu.visits.services.planning import plan_all
+
+    assert_counted()
+    before = Visit.objects.count()
+    result = plan_all(today=datetime.date(2026, 11, 24))
+    assert result.created > 0 and Visit.objects.count() == before + result.created
+    assert not RollupState.objects.filter(paused=True).exists()
+    assert_counted()
+    # Visits written one by one afterwards still count through the trigger.
+    Visit.objects.filter(pk=Visit.objects.order_by("-pk").values("pk")[:1]).update(status=VisitStatus.CANCELLED)
+    assert_counted()
+
+
+def test_a_failed_bulk_insert_leaves_nothing_paused_or_counted(world):
+    from django.db import transaction
+
+    from kefu.reports.models import RollupState
+    from kefu.reports.rollup.maintain import inserts_counted_after
+
+    rows = VisitRollup.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic(), inserts_counted_after(schema.VISITS):
+        raise RuntimeError("the INSERT failed")
+    assert not RollupState.objects.filter(paused=True).exists()
+    assert VisitRollup.objects.count() == rows
+    assert_counted()

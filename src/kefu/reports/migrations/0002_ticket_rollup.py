@@ -40,6 +40,7 @@ class Migration(migrations.Migration):
                 ('time_zone', models.CharField(max_length=64)),
                 ('rebuilt_at', models.DateTimeField()),
                 ('folded_at', models.DateTimeField(blank=True, null=True)),
+                ('paused', models.BooleanField(default=False)),
             ],
         ),
         migrations.CreateModel(

@@ -6,7 +6,8 @@ Each function works on the rollups of `schema.SPECS` it is given (default: all).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -155,6 +156,31 @@ def fold(*, using: str = "default", specs: Sequence[Spec] = SPECS) -> dict[str, 
             with connection.cursor() as cursor:
                 cursor.execute(f"VACUUM (ANALYZE) {spec.table}")
     return rows
+
+
+@contextmanager
+def inserts_counted_after(spec: Spec, *, using: str = "default") -> Iterator[None]:
+    """Around a bulk INSERT … SELECT inside a transaction on SQLite: its row trigger
+    paused, and the rows it added (ids above the highest before) counted in one grouped
+    statement after — a row-level trigger nearly doubled the time of planning a million
+    customers' visits. Only INSERTs may run inside (an UPDATE's trigger would count a
+    change to a row not counted yet). Elsewhere (PostgreSQL's statement triggers do
+    this already; no transaction; counters not installed) the triggers count as usual."""
+    connection = connections[using]
+    if connection.vendor == "postgresql" or not connection.in_atomic_block or installed_zone(spec, using=using) is None:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {spec.source}")  # noqa: S608 - our own table
+        mark = cursor.fetchone()[0]
+        cursor.execute(f"UPDATE {schema.STATE_TABLE} SET paused = 1 WHERE name = %s", [spec.name])  # noqa: S608
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {schema.STATE_TABLE} SET paused = 0 WHERE name = %s", [spec.name])  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(schema.counted_inserts_sql(spec, connection.vendor, settings.TIME_ZONE, mark))
 
 
 @dataclass

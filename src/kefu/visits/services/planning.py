@@ -219,6 +219,9 @@ def plan_project_stages(rule: VisitRule, *, today: datetime.date, days_ahead: in
 def plan_all(*, today: datetime.date | None = None) -> PlanResult:
     """The periodic planner: this month's and next month's cadence slots, the coming
     birthdays and project stages, and the cancellation of what no longer applies."""
+    from kefu.reports.rollup.maintain import inserts_counted_after
+    from kefu.reports.rollup.schema import VISITS as VISIT_COUNTERS
+
     today = today or timezone.localdate()
     calendar = WorkingCalendar()
     result = PlanResult()
@@ -227,15 +230,17 @@ def plan_all(*, today: datetime.date | None = None) -> PlanResult:
     with transaction.atomic():
         result.cancelled = cancel_stale(today=today)
         for rule in VisitRule.objects.filter(is_active=True).select_related("customer_class", "questionnaire"):
-            if rule.kind == RuleKind.CADENCE:
-                n = plan_cadence(rule, month=this_month, today=today, calendar=calendar)
-                n += plan_cadence(rule, month=next_month, today=today, calendar=calendar)
-            elif rule.trigger == Trigger.BIRTHDAY:
-                n = plan_birthdays(rule, today=today)
-            elif rule.trigger == Trigger.PROJECT_STAGE:
-                n = plan_project_stages(rule, today=today)
-            else:
-                continue  # ticket, service and booking events plan at the event itself
+            # Only INSERTs in here: the report counters count them in one statement after.
+            with inserts_counted_after(VISIT_COUNTERS):
+                if rule.kind == RuleKind.CADENCE:
+                    n = plan_cadence(rule, month=this_month, today=today, calendar=calendar)
+                    n += plan_cadence(rule, month=next_month, today=today, calendar=calendar)
+                elif rule.trigger == Trigger.BIRTHDAY:
+                    n = plan_birthdays(rule, today=today)
+                elif rule.trigger == Trigger.PROJECT_STAGE:
+                    n = plan_project_stages(rule, today=today)
+                else:
+                    continue  # ticket, service and booking events plan at the event itself
             result.created += n
             result.by_rule[rule.name] = n
         if result.created or result.cancelled:
