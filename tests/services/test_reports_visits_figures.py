@@ -182,3 +182,11 @@ def test_query_counts(world, django_assert_max_num_queries):
         visit_funnel(user=manager, period=period)
     with django_assert_max_num_queries(3):
         cadence_compliance(user=manager, period=parse_period("2026"), today=datetime.date(2026, 11, 24))
+
+
+def test_a_nul_in_a_visit_type_filter_is_a_422(world):
+    from kefu.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as caught:
+        visit_figures(user=world["manager"], period=parse_period(PERIOD), filters={"visit_type": "回访\x00"})
+    assert caught.value.details == {"field": "visit_type"}

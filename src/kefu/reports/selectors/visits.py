@@ -110,6 +110,8 @@ def clean_filters(filters: Mapping[str, object] | None) -> dict[str, list[Any]]:
                 raise ValidationFailed(_("筛选条件无效：%(f)s") % {"f": key}, details={"field": key})
             cleaned[key] = [str(v) for v in values]
         elif key == "visit_type":
+            if any("\x00" in str(v) for v in values):  # never in a type; PostgreSQL refuses it
+                raise ValidationFailed(_("筛选条件无效：%(f)s") % {"f": key}, details={"field": key})
             cleaned[key] = [str(v) for v in values]
         else:
             cleaned[key] = int_list(values, field=key)
