@@ -20,7 +20,6 @@ from kefu.reports.rollup.schema import SPECS, Spec
 logger = logging.getLogger(__name__)
 
 TICKETS = schema.TICKETS.name
-VISITS = schema.VISITS.name
 
 
 def _state_model(state_model=None):
@@ -64,7 +63,8 @@ def install(*, using: str = "default", specs: Sequence[Spec] = SPECS, state_mode
             for statement in statements:
                 cursor.execute(statement)
             state.objects.using(using).update_or_create(
-                name=spec.name, defaults={"time_zone": zone, "rebuilt_at": timezone.now(), "folded_at": None}
+                name=spec.name,
+                defaults={"time_zone": zone, "rebuilt_at": timezone.now(), "folded_at": None, "paused": False},
             )
     _forget_state()
     return installed
