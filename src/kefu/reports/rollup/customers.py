@@ -11,9 +11,8 @@ from typing import Any
 
 from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 
-from kefu.core import access
 from kefu.reports.periods import Period
-from kefu.reports.rollup import maintain, schema
+from kefu.reports.rollup import common, maintain, schema
 from kefu.reports.selectors.common import month_case
 
 DIMENSIONS = ("customer_class", "region", "source", "lifecycle", "month")
@@ -22,14 +21,8 @@ _ID_KEYS = ("customer_class", "region", "source")
 
 
 def counted_regions(user) -> set[int] | None | bool:
-    """Which archives the counters can give this viewer: None for one who sees
-    everything, the viewer's regions for a region scope, False for none."""
-    if not access.has_perm(user, VIEW):
-        return False
-    if access.sees_everything(user):
-        return None
-    regions = access.user_region_ids(user)
-    return set(regions) if regions else False
+    """None for one who sees everything, the regions of a region scope, False for none."""
+    return common.counted_regions(user, view=VIEW)
 
 
 def answers(*, user, period: Period, dims: Sequence[str]) -> bool:
@@ -68,7 +61,7 @@ def rollup_opened(*, user, period: Period, dims: Sequence[str]) -> list[dict[str
     parts = ("n", "key", "active", "potential")
     keyed: dict[tuple, dict[str, Any]] = {}
     for row in rows:
-        key = (*((row[d] or None) if d in _ID_KEYS else row[d] for d in fields), row["bucket"])
+        key = (*(common.key_value(d, row[d], ids=d in _ID_KEYS) for d in fields), row["bucket"])
         keyed[key] = {part: int(row[part] or 0) for part in parts}
     if regions is not None:
         for key, counts in _own_elsewhere(user, period, fields, "month" in dims, regions).items():

@@ -310,28 +310,30 @@ def drop_triggers_sql(spec: Spec, vendor: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {name}" for name in spec.triggers]
 
 
-def counted_sql(spec: Spec, vendor: str, zone_name: str) -> str:
-    """Every key's counters computed from the source rows (for the rebuild and the
-    check); keys whose rows add nothing are left out."""
+def _counted(spec: Spec, vendor: str, zone_name: str, fresh: str, where: str = "") -> str:
+    """SELECT of the counters of the source rows (matching `where`) per key, in the
+    rollup's column order with `fresh` as that column — keys whose rows add nothing
+    left out. The rebuild, the check and the SQLite bulk-insert count share it."""
     keys = key_sql(spec, vendor, zone_name, "t")
-    sums = [f"SUM({m})" for m in measure_sql(spec, "t")]
+    measures = measure_sql(spec, "t")
+    sums = ", ".join(f"SUM({m})" for m in measures)
     positions = ", ".join(str(i) for i in range(1, len(keys) + 1))
-    nonzero = " OR ".join(f"SUM({m}) <> 0" for m in measure_sql(spec, "t"))
-    return f"SELECT {', '.join(keys)}, {', '.join(sums)} FROM {spec.source} t GROUP BY {positions} HAVING {nonzero}"
+    nonzero = " OR ".join(f"SUM({m}) <> 0" for m in measures)
+    head = ", ".join((*keys, fresh)) if fresh else ", ".join(keys)
+    return f"SELECT {head}, {sums} FROM {spec.source} t {where} GROUP BY {positions} HAVING {nonzero}"
+
+
+def counted_sql(spec: Spec, vendor: str, zone_name: str) -> str:
+    """Every key's counters computed from the source rows (for the check)."""
+    return _counted(spec, vendor, zone_name, fresh="")
 
 
 def rebuild_sql(spec: Spec, vendor: str, zone_name: str) -> list[str]:
     """Empty the counters and count every source row again, one row per key."""
     stale = "FALSE" if vendor == "postgresql" else "0"
-    keys = key_sql(spec, vendor, zone_name, "t")
-    sums = [f"SUM({m})" for m in measure_sql(spec, "t")]
-    positions = ", ".join(str(i) for i in range(1, len(keys) + 1))
-    nonzero = " OR ".join(f"SUM({m}) <> 0" for m in measure_sql(spec, "t"))
     return [
         f"DELETE FROM {spec.table}",
-        f"INSERT INTO {spec.table} ({_columns(spec)}) "
-        f"SELECT {', '.join(keys)}, {stale}, {', '.join(sums)} FROM {spec.source} t "
-        f"GROUP BY {positions} HAVING {nonzero}",
+        f"INSERT INTO {spec.table} ({_columns(spec)}) {_counted(spec, vendor, zone_name, fresh=stale)}",
     ]
 
 
@@ -374,11 +376,5 @@ def counted_inserts_sql(spec: Spec, vendor: str, zone_name: str, mark: int) -> s
     """The counters of the source rows with an id above `mark` as delta rows, per key —
     what a bulk INSERT made while its row triggers were paused."""
     fresh = "TRUE" if vendor == "postgresql" else "1"
-    keys = key_sql(spec, vendor, zone_name, "t")
-    sums = [f"SUM({m})" for m in measure_sql(spec, "t")]
-    positions = ", ".join(str(i) for i in range(1, len(keys) + 1))
-    nonzero = " OR ".join(f"SUM({m}) <> 0" for m in measure_sql(spec, "t"))
-    return (
-        f"INSERT INTO {spec.table} ({_columns(spec)}) SELECT {', '.join(keys)}, {fresh}, {', '.join(sums)} "
-        f"FROM {spec.source} t WHERE t.id > {int(mark)} GROUP BY {positions} HAVING {nonzero}"
-    )
+    counted = _counted(spec, vendor, zone_name, fresh=fresh, where=f"WHERE t.id > {int(mark)}")
+    return f"INSERT INTO {spec.table} ({_columns(spec)}) {counted}"

@@ -21,25 +21,19 @@ from django.db.models.functions import Coalesce
 
 from kefu.core import access
 from kefu.reports.periods import Period
-from kefu.reports.rollup import maintain, schema
+from kefu.reports.rollup import common, maintain, schema
 
 DIMENSIONS = ("kind", "category", "department", "region", "month")
 FILTERS = ("kind", "category", "department", "region")
 VIEW = "tickets.view_ticket"
 VIEW_REGION = "tickets.view_region_tickets"
-EVERY_REGION = None
+EVERY_REGION = common.EVERY_REGION
 
 
 def counted_regions(user) -> set[int] | None | bool:
-    """Which tickets the counters can give this viewer: EVERY_REGION (None) for one who
-    sees everything; the viewer's regions for the service desk's region scope; False
-    when the scope is not by region at all (department staff: their slips)."""
-    if not access.has_perm(user, VIEW):
-        return False
-    if access.sees_everything(user):
-        return EVERY_REGION
-    regions = access.user_region_ids(user) if user.has_perm(VIEW_REGION) else set()
-    return set(regions) if regions else False
+    """EVERY_REGION for one who sees everything; the service desk's regions; False for
+    department staff, whose scope is their slips."""
+    return common.counted_regions(user, view=VIEW, view_region=VIEW_REGION)
 
 
 def answers(*, user, period: Period, dims: Sequence[str], filters: Mapping[str, Sequence[Any]]) -> bool:
@@ -148,13 +142,7 @@ def _outside_regions(user, period, kind_ids, dims, filters, regions) -> dict[tup
 
 
 def _value(dim: str, value: Any) -> Any:
-    if dim == "month":
-        return f"{value:%Y-%m}"
-    return value or None  # 0 stands for "none" in the counters
-
-
-def _average(total, n) -> float | None:
-    return float(total) / float(n) if n else None
+    return common.key_value(dim, value, ids=True)
 
 
 def _raw(sums: Mapping[str, Any]) -> dict[str, Any]:
@@ -165,11 +153,11 @@ def _raw(sums: Mapping[str, Any]) -> dict[str, Any]:
         "n_count": get("n_count"),
         "n_resolved": get("n_resolved"),
         "n_open": get("n_open"),
-        "avg_resolution": _average(get("sum_resolution"), get("n_resolution")),
-        "avg_response": _average(get("sum_response"), get("n_response")),
+        "avg_resolution": common.average(get("sum_resolution"), get("n_resolution")),
+        "avg_response": common.average(get("sum_response"), get("n_response")),
         "n_sla_breached": get("n_sla_breached"),
         "n_reopened": get("n_reopened"),
-        "avg_satisfaction": _average(get("sum_satisfaction"), get("n_satisfaction")),
+        "avg_satisfaction": common.average(get("sum_satisfaction"), get("n_satisfaction")),
         "n_satisfaction": get("n_satisfaction"),
         "n_escalated": get("n_escalated"),
     }

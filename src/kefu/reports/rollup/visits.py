@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce
 
 from kefu.core import access
 from kefu.reports.periods import Period, make_range
-from kefu.reports.rollup import maintain, schema
+from kefu.reports.rollup import common, maintain, schema
 from kefu.visits.choices import Outcome, VisitStatus
 
 DIMENSIONS = ("region", "rule", "team", "channel", "visit_type", "month")
@@ -38,15 +38,9 @@ VIEW_REGION = "visits.view_region_visits"
 
 
 def counted_regions(user) -> set[int] | None | bool:
-    """Which visits the counters can give this viewer: None for one who sees
-    everything, the viewer's regions for a region scope (supervisors, account
-    managers), False when the scope is not by region (an agent's own list)."""
-    if not access.has_perm(user, VIEW):
-        return False
-    if access.sees_everything(user):
-        return None
-    regions = access.user_region_ids(user) if user.has_perm(VIEW_REGION) else set()
-    return set(regions) if regions else False
+    """None for one who sees everything; the regions of a region scope (supervisors,
+    account managers); False for an agent's own list."""
+    return common.counted_regions(user, view=VIEW, view_region=VIEW_REGION)
 
 
 def answers(*, user, period: Period, dims: Sequence[str], filters: Mapping[str, Sequence[Any]]) -> bool:
@@ -206,11 +200,7 @@ def _overdue_this_month(
 
 
 def _value(dim: str, value: Any) -> Any:
-    if dim == "month":
-        return f"{value:%Y-%m}"
-    if dim in _ID_KEYS:
-        return value or None  # 0 stands for "none" in the counters
-    return value
+    return common.key_value(dim, value, ids=dim in _ID_KEYS)
 
 
 def _scanned(dim: str, value: Any) -> Any:
@@ -219,16 +209,12 @@ def _scanned(dim: str, value: Any) -> Any:
     return value
 
 
-def _average(total, n) -> float | None:
-    return float(total) / float(n) if n else None
-
-
 def _raw(sums: Mapping[str, int]) -> dict[str, Any]:
     return {
         "planned": sums["planned"],
         "finished": sums["finished"],
         "reached": sums["reached"],
-        "avg_satisfaction": _average(sums["sum_satisfaction"], sums["n_satisfaction"]),
+        "avg_satisfaction": common.average(sums["sum_satisfaction"], sums["n_satisfaction"]),
         "promoters": sums["promoters"],
         "detractors": sums["detractors"],
         "nps_answers": sums["nps_answers"],
