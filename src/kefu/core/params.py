@@ -18,6 +18,12 @@ NONE = "none"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def has_control(text: str) -> bool:
+    """Whether `text` holds a control character — never part of a code or a name; for
+    the parsers that refuse such a value (a 422) rather than drop the characters."""
+    return bool(_CONTROL.search(text))
+
+
 def tokens(params, key: str) -> list[str]:
     """The values of `key` in `params` (a QueryDict or a plain mapping), repeated or
     comma-separated, stripped, without control characters; empty ones dropped."""

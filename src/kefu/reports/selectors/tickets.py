@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kefu.core.errors import ValidationFailed
+from kefu.core.params import has_control
 from kefu.reports.periods import Period
 from kefu.reports.selectors.common import (
     as_list,
@@ -92,9 +93,9 @@ def _kind_ids(codes: Sequence[str]) -> list[int]:
     from kefu.tickets.models import TicketKind
 
     codes = [str(c) for c in codes]
-    # A NUL cannot be in any code, and PostgreSQL refuses it in a query (a 500): it is
-    # simply an unknown kind.
-    asked = [c for c in codes if "\x00" not in c]
+    # A control character is in no code, and PostgreSQL refuses a NUL in a query (a
+    # 500): such a value is simply an unknown kind.
+    asked = [c for c in codes if not has_control(c)]
     found = dict(TicketKind.objects.filter(code__in=asked).values_list("code", "pk")) if asked else {}
     unknown = [c.replace("\x00", "") or "?" for c in codes if c not in found]
     if unknown:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kefu.core.errors import ValidationFailed
+from kefu.core.params import has_control
 from kefu.reports.periods import Period
 from kefu.reports.selectors.common import (
     as_list,
@@ -110,7 +111,7 @@ def clean_filters(filters: Mapping[str, object] | None) -> dict[str, list[Any]]:
                 raise ValidationFailed(_("筛选条件无效：%(f)s") % {"f": key}, details={"field": key})
             cleaned[key] = [str(v) for v in values]
         elif key == "visit_type":
-            if any("\x00" in str(v) for v in values):  # never in a type; PostgreSQL refuses it
+            if any(has_control(str(v)) for v in values):  # never in a type; PostgreSQL refuses NUL
                 raise ValidationFailed(_("筛选条件无效：%(f)s") % {"f": key}, details={"field": key})
             cleaned[key] = [str(v) for v in values]
         else:
