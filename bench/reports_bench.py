@@ -25,8 +25,18 @@ the manager (scope: everything) and as a region-scoped user: every named report 
 role dashboard (`build_dashboard`) — time to compute (p50 of --repeat runs after a warm-up),
 the number of statements and their time (fetching included). For the complaint and repair
 statistics of the year, the best hand-written SQL for the same figures on this database,
-its time, the ratio, and a check that it gives the same numbers. The plans of the slowest
-statements. With --proposed, the same again with the changes proposed in bench/README.md
+its time, the ratio, and a check that every variant gives the same numbers. The variants:
+aggregating the tickets table (PostgreSQL: one GROUPING SETS scan; SQLite: one statement
+or one per grouping), and "counters + minutes" — the schema's best, what the code does
+since the ticket counters: every sum from `reports_ticketrollup` (a region-scoped
+viewer: the counter rows of their regions plus the tickets they see outside them —
+assigned to them, or routed to their departments by a live slip — aggregated from the
+tickets with the same additive measures; a key whose sums net to zero is no group) and
+the p90s from the tickets' resolution minutes alone (PostgreSQL: one GROUPING SETS
+statement with percentile_disc; SQLite: nearest-rank ROW_NUMBER() / COUNT() windows, one
+statement over a materialised CTE or one per grouping), the comparison periods' totals
+the same way. Every figure is computed in SQL: Python only divides the sums into averages
+(and pairs each group with its p90). The plans of the slowest statements. With --proposed, the same again with the changes proposed in bench/README.md
 applied to this benchmark's database only (NOT the code), and then removed.
 Not a test: it prints figures."""
 
@@ -643,18 +653,314 @@ def hand_figures_sqlite_each(results, groupings) -> dict:
     return out
 
 
-def check_same(user, period, kind_code: str, hand: dict) -> str:
-    """Compare the hand-written SQL's figures with the selector's (the report's) for
-    every grouping: the number of groups and of figures that differ."""
-    from kefu.reports.selectors.tickets import _figures, ticket_figures
+# The counters (reports_ticketrollup, one row per key and month — or several delta rows:
+# always SUM per key) and what one ticket adds to each of their measures: our own SQL
+# snippets, the same figures as MEASURES as sums and counts.
+COUNTED = (
+    ("n_count", "1"),
+    ("n_resolved", "CASE WHEN t.resolved_at IS NOT NULL THEN 1 ELSE 0 END"),
+    ("n_open", "CASE WHEN t.status IN ({open}) THEN 1 ELSE 0 END"),
+    ("sum_resolution", "COALESCE(t.resolution_minutes, 0)"),
+    ("n_resolution", "CASE WHEN t.resolution_minutes IS NOT NULL THEN 1 ELSE 0 END"),
+    ("sum_response", "COALESCE(t.response_minutes, 0)"),
+    ("n_response", "CASE WHEN t.response_minutes IS NOT NULL THEN 1 ELSE 0 END"),
+    ("n_sla_breached", "CASE WHEN t.resolved_at IS NOT NULL AND t.sla_state = 'breached' THEN 1 ELSE 0 END"),
+    ("n_reopened", "CASE WHEN t.reopen_count > 0 THEN 1 ELSE 0 END"),
+    ("sum_satisfaction", "COALESCE(t.satisfaction, 0)"),
+    ("n_satisfaction", "CASE WHEN t.satisfaction IS NOT NULL THEN 1 ELSE 0 END"),
+    ("n_escalated", "CASE WHEN t.escalation_level > 0 THEN 1 ELSE 0 END"),
+)
+# The counters' key columns (0 = none for the ids) and the tickets' columns they count.
+COUNTER_KEYS = (
+    ("category", "COALESCE(t.category_id, 0)"),
+    ("department", "COALESCE(t.responsible_department_id, 0)"),
+    ("region", "COALESCE(t.region_id, 0)"),
+    ("channel", "t.channel"),
+    ("severity", "t.severity"),
+)
+DIMENSION_ORDER = ("category", "department", "region", "channel", "severity", "month")
+ID_DIMENSIONS = ("category", "department", "region")
 
+
+def _marks(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _counted_scope(user) -> tuple[list[int] | None, list[tuple[str, list]]]:
+    """The viewer's scope as the counters can give it, written by hand: (None, []) for
+    one who sees everything — every counter row; else (their regions — the counter rows
+    of those regions, with the region permission —, the tickets they see outside them:
+    [(condition on `t`, params)]): assigned to them; routed to one of their departments
+    by a live (not cancelled) slip and not assigned to them — disjoint, so they add up.
+    Each part reaches its few tickets through an index of its own (the assignee's, the
+    slips' department) rather than the period's range of the kind."""
+    from kefu.core import access
+
+    if access.sees_everything(user):
+        return None, []
+    regions = sorted(access.user_region_ids(user)) if user.has_perm("tickets.view_region_tickets") else []
+    outside = f"(t.region_id IS NULL OR t.region_id NOT IN ({_marks(regions)}))" if regions else "1 = 1"
+    parts = [
+        (
+            f"{outside} AND t.id IN (SELECT a.id FROM tickets_ticket a WHERE a.assignee_id = %s)",
+            [*regions, user.pk],
+        )
+    ]
+    departments = sorted(access.user_department_ids(user))
+    if departments:
+        parts.append(
+            (
+                f"{outside} AND (t.assignee_id IS NULL OR t.assignee_id <> %s) AND t.id IN (SELECT r.ticket_id "
+                f"FROM tickets_ticketrouting r WHERE r.department_id IN ({_marks(departments)}) "
+                "AND r.status <> 'cancelled')",
+                [*regions, user.pk, *departments],
+            )
+        )
+    return regions, parts
+
+
+def _counted_rows_sql(user, period, kind_id: int, vendor: str) -> tuple[str, list]:
+    """The rows whose sums per key are the viewer's figures of the period: the counter
+    rows of the period's months (of their regions), and one row per ticket they see
+    outside those regions with what it adds to each measure — keyed alike (ids 0 = none,
+    the month as "YYYY-MM")."""
+    regions, parts = _counted_scope(user)
+    keys = ", ".join(name for name, _sql in COUNTER_KEYS)
+    measures = ", ".join(name for name, _sql in COUNTED)
+    month = "to_char(month, 'YYYY-MM')" if vendor == "postgresql" else "substr(month, 1, 7)"
+    first, end = (
+        (period.start, period.end) if vendor == "postgresql" else (period.start.isoformat(), period.end.isoformat())
+    )
+    branches, params = [], []
+    if regions is None or regions:
+        where = "" if regions is None else f" AND region IN ({_marks(regions)})"
+        branches.append(
+            f"SELECT {keys}, {month} AS month, {measures} FROM reports_ticketrollup "  # noqa: S608 (our own SQL)
+            f"WHERE kind = %s AND month >= %s AND month < %s{where}"
+        )
+        params += [kind_id, first, end, *(regions or [])]
+    start, stop = _bounds(period, vendor)
+    ticket_keys = ", ".join(f"{sql} AS {name}" for name, sql in COUNTER_KEYS)
+    ticket_measures = ", ".join(f"{sql.format(open=_open_list())} AS {name}" for name, sql in COUNTED)
+    for condition, condition_params in parts:
+        # SQLite: `+` keeps it on the part's index (the ids) instead of the period's range.
+        plus = "+" if vendor == "sqlite" else ""
+        branches.append(
+            f"SELECT {ticket_keys}, {_month_sql(vendor)} AS month, {ticket_measures} "  # noqa: S608
+            f"FROM tickets_ticket t WHERE {plus}t.kind_id = %s AND {plus}t.created_at >= %s "
+            f"AND {plus}t.created_at < %s AND {condition}"
+        )
+        params += [kind_id, start, stop, *condition_params]
+    return " UNION ALL ".join(branches), params
+
+
+def _sums_sql(name: str) -> str:
+    return f"CAST(SUM({name}) AS BIGINT) AS {name}"
+
+
+def _minutes_sql(user, period, kind_id: int, vendor: str) -> tuple[str, list]:
+    """The resolution minutes of the tickets the viewer sees in the period, with the
+    dimensions: what the (kind, created_at, id, resolution_minutes, dimensions,
+    assignee) index holds."""
+    scope, scope_params = _scope_sql(user, vendor)
+    start, end = _bounds(period, vendor)
+    return (
+        f"SELECT t.category_id AS category, t.responsible_department_id AS department, t.region_id AS region, "  # noqa: S608
+        f"t.channel AS channel, t.severity AS severity, {_month_sql(vendor)} AS month, "
+        f"t.resolution_minutes AS minutes FROM tickets_ticket t WHERE t.kind_id = %s AND t.created_at >= %s "
+        f"AND t.created_at < %s AND t.resolution_minutes IS NOT NULL{scope}",
+        [kind_id, start, end, *scope_params],
+    )
+
+
+def hand_postgresql_counted(user, period, kind_id: int, previous: list) -> list[tuple[str, list]]:
+    """PostgreSQL, counters + minutes: every grouping's sums in ONE statement over the
+    counter rows (and the tickets seen outside the viewer's regions), GROUP BY GROUPING
+    SETS, a key whose sums net to nothing being no group; every grouping's p90 in ONE
+    GROUPING SETS statement over the resolution minutes and the dimensions only
+    (percentile_disc); per comparison period one statement with both totals."""
+    every = ", ".join(DIMENSION_ORDER)
+    p90 = "percentile_disc(0.9) WITHIN GROUP (ORDER BY minutes) AS p90_resolution"
+    sums = ", ".join(_sums_sql(name) for name, _sql in COUNTED)
+    rows, rows_params = _counted_rows_sql(user, period, kind_id, "postgresql")
+    sets = ", ".join("(" + ", ".join(g) + ")" for g in GROUPINGS)
+    dims = ", ".join(f"NULLIF({d}, 0) AS {d}" if d in ID_DIMENSIONS else d for d in DIMENSION_ORDER)
+    minutes, minutes_params = _minutes_sql(user, period, kind_id, "postgresql")
+    statements = [
+        (
+            f"SELECT {dims}, GROUPING({every}) AS g, {sums} FROM ({rows}) counted "  # noqa: S608
+            f"GROUP BY GROUPING SETS ({sets}) "
+            f"HAVING SUM(n_count) > 0 OR GROUPING({every}) = {2 ** len(DIMENSION_ORDER) - 1}",
+            rows_params,
+        ),
+        (
+            f"SELECT {every}, GROUPING({every}) AS g, {p90} FROM ({minutes}) m GROUP BY GROUPING SETS ({sets})",  # noqa: S608
+            minutes_params,
+        ),
+    ]
+    for other in previous:
+        rows, rows_params = _counted_rows_sql(user, other, kind_id, "postgresql")
+        minutes, minutes_params = _minutes_sql(user, other, kind_id, "postgresql")
+        statements.append(
+            (
+                f"SELECT {sums}, (SELECT {p90} FROM ({minutes}) m) AS p90_resolution FROM ({rows}) counted",  # noqa: S608
+                [*minutes_params, *rows_params],
+            )
+        )
+    return statements
+
+
+def _sqlite_sums(user, period, kind_id: int, groupings) -> tuple[str, list]:
+    """SQLite: the counter (and outside) rows once into a materialised CTE, each
+    grouping summed from it (UNION ALL); a key whose sums net to nothing is no group."""
+    rows, params = _counted_rows_sql(user, period, kind_id, "sqlite")
+    sums = ", ".join(_sums_sql(name) for name, _sql in COUNTED)
+
+    def key(grp, i: int) -> str:
+        if len(grp) <= i:
+            return "NULL"
+        return f"NULLIF({grp[i]}, 0)" if grp[i] in ID_DIMENSIONS else grp[i]
+
+    selects = []
+    for i, grp in enumerate(groupings):
+        group = f" GROUP BY {', '.join(grp)} HAVING SUM(n_count) > 0" if grp else ""
+        selects.append(f"SELECT {i} AS g, {key(grp, 0)} AS k1, {key(grp, 1)} AS k2, {sums} FROM counted{group}")  # noqa: S608
+    return f"WITH counted AS MATERIALIZED ({rows}) " + " UNION ALL ".join(selects), params
+
+
+def _sqlite_p90_one(user, period, kind_id: int, groupings) -> tuple[str, list]:
+    """SQLite: the period's (dimensions, minutes) read once into a materialised CTE,
+    each grouping's nearest-rank p90 — the ceil(0.9·n)-th value — picked from it by
+    ROW_NUMBER() / COUNT() windows partitioned by the grouping's keys."""
+    minutes, params = _minutes_sql(user, period, kind_id, "sqlite")
+    selects = []
+    for i, grp in enumerate(groupings):
+        partition = f"PARTITION BY {', '.join(grp)} " if grp else ""
+        k1, k2 = (list(grp) + ["NULL", "NULL"])[:2]
+        selects.append(
+            f"SELECT {i} AS g, {k1} AS k1, {k2} AS k2, minutes, ROW_NUMBER() OVER ({partition}ORDER BY minutes) AS rn, "  # noqa: S608
+            f"COUNT(*) OVER ({partition.strip()}) AS n FROM m"
+        )
+    sql = (
+        f"WITH m AS MATERIALIZED ({minutes}) SELECT g, k1, k2, minutes AS p90_resolution "  # noqa: S608
+        f"FROM ({' UNION ALL '.join(selects)}) WHERE rn = (n * 9 + 9) / 10"
+    )
+    return sql, params
+
+
+def _sqlite_p90_each(user, period, kind_id: int, grp, i: int) -> tuple[str, list]:
+    """SQLite: one grouping's nearest-rank p90 straight from the index."""
+    minutes, params = _minutes_sql(user, period, kind_id, "sqlite")
+    partition = f"PARTITION BY {', '.join(grp)} " if grp else ""
+    k1, k2 = (list(grp) + ["NULL", "NULL"])[:2]
+    return (
+        f"SELECT {i} AS g, k1, k2, minutes AS p90_resolution FROM (SELECT {k1} AS k1, {k2} AS k2, minutes, "  # noqa: S608
+        f"ROW_NUMBER() OVER ({partition}ORDER BY minutes) AS rn, COUNT(*) OVER ({partition.strip()}) AS n "
+        f"FROM ({minutes})) WHERE rn = (n * 9 + 9) / 10",
+        params,
+    )
+
+
+def hand_sqlite_counted(user, period, kind_id: int, previous: list) -> list[tuple[str, list]]:
+    """SQLite, counters + minutes: every grouping's sums in one statement (`_sqlite_sums`),
+    every grouping's p90 in one statement (`_sqlite_p90_one`); the same two, of the
+    totals only, per comparison period."""
+    out = [_sqlite_sums(user, period, kind_id, GROUPINGS), _sqlite_p90_one(user, period, kind_id, GROUPINGS)]
+    for other in previous:
+        out += [_sqlite_sums(user, other, kind_id, ((),)), _sqlite_p90_one(user, other, kind_id, ((),))]
+    return out
+
+
+def hand_sqlite_counted_each(user, period, kind_id: int, previous: list) -> list[tuple[str, list]]:
+    """SQLite, counters + minutes: every grouping's sums in one statement, then a p90
+    statement per grouping, each reading the minutes from the index (no materialised
+    copy); the same, of the totals only, per comparison period."""
+    out = [_sqlite_sums(user, period, kind_id, GROUPINGS)]
+    out += [_sqlite_p90_each(user, period, kind_id, grp, i) for i, grp in enumerate(GROUPINGS)]
+    for other in previous:
+        out += [_sqlite_sums(user, other, kind_id, ((),)), _sqlite_p90_each(user, other, kind_id, (), 0)]
+    return out
+
+
+def _averaged_figures(sums: dict, p90) -> dict:
+    """The raw figures `check_same` reads, from a group's sums: the only arithmetic done
+    in Python — the averages as sum / count."""
+
+    def average(total: str, n: str):
+        return float(sums[total]) / float(sums[n]) if sums.get(n) else None
+
+    return {
+        **{name: sums.get(name) or 0 for name in ("n_count", "n_resolved", "n_open", "n_sla_breached")},
+        **{name: sums.get(name) or 0 for name in ("n_reopened", "n_satisfaction", "n_escalated")},
+        "avg_resolution": average("sum_resolution", "n_resolution"),
+        "avg_response": average("sum_response", "n_response"),
+        "avg_satisfaction": average("sum_satisfaction", "n_satisfaction"),
+        "p90_resolution": p90,
+    }
+
+
+def _grouping_mask(grp) -> int:
+    return sum(1 << (len(DIMENSION_ORDER) - 1 - i) for i, d in enumerate(DIMENSION_ORDER) if d not in grp)
+
+
+def hand_figures_pg_counted(results, groupings) -> dict:
+    """{grouping: {key: raw figures}}: the sums' GROUPING SETS rows, each with the p90
+    of the same set and key."""
+    masks = {_grouping_mask(g): g for g in groupings}
+    p90 = {(row["g"], *(row[d] for d in masks[row["g"]])): row["p90_resolution"] for row in results[1]}
+    out: dict = {g: {} for g in groupings}
+    for row in results[0]:
+        grp = masks[row["g"]]
+        key = tuple(row[d] for d in grp)
+        out[grp][key] = _averaged_figures(row, p90.get((row["g"], *key)))
+    return out
+
+
+def _sqlite_counted_figures(sums_rows, p90_rows, groupings) -> dict:
+    """{grouping: {key: raw figures}}: the sums' rows, each with the p90 of the same
+    grouping and key."""
+    p90 = {(row["g"], row["k1"], row["k2"]): row["p90_resolution"] for row in p90_rows}
+    out: dict = {g: {} for g in groupings}
+    for row in sums_rows:
+        grp = groupings[row["g"]]
+        key = (row["k1"], row["k2"])[: len(grp)]
+        out[grp][key] = _averaged_figures(row, p90.get((row["g"], row["k1"], row["k2"])))
+    return out
+
+
+def hand_figures_sqlite_counted(results, groupings) -> dict:
+    return _sqlite_counted_figures(results[0], results[1], groupings)
+
+
+def hand_figures_sqlite_counted_each(results, groupings) -> dict:
+    return _sqlite_counted_figures(results[0], [r for rows in results[1 : 1 + len(groupings)] for r in rows], groupings)
+
+
+def selector_figures(user, period, kind_code: str) -> dict:
+    """{grouping: {key: figure row}} as the selector (the report) gives them."""
+    from kefu.reports.selectors.tickets import ticket_figures
+
+    return {
+        grp: {tuple(r[d] for d in grp): r for r in ticket_figures(user=user, period=period, kinds=[kind_code],
+                                                                  group_by=grp)}
+        for grp in GROUPINGS
+        if grp != ("month",) or len(period.months()) >= 2
+    }  # fmt: skip
+
+
+def check_same(user, period, kind_code: str, hand: dict, selector: dict | None = None) -> str:
+    """Compare the hand-written SQL's figures with the selector's (the report's) for
+    every grouping: the number of groups and of figures that differ. `selector`: its
+    figures already computed (`selector_figures`)."""
+    from kefu.reports.selectors.tickets import _figures
+
+    selector = selector if selector is not None else selector_figures(user, period, kind_code)
     groups = differ = 0
     examples = []
     for grp in GROUPINGS:
-        if grp == ("month",) and len(period.months()) < 2:
+        if grp not in selector:
             continue
-        mine = {tuple(r[d] for d in grp): r for r in ticket_figures(user=user, period=period, kinds=[kind_code],
-                                                                  group_by=grp)}  # fmt: skip
+        mine = selector[grp]
         theirs = {k: _figures(raw, raw["p90_resolution"]) for k, raw in hand[grp].items()}
         if not grp and not theirs:  # no rows at all: the selector's totals row of zeros
             continue
@@ -685,11 +991,19 @@ def run_hand(args, people: dict, today: datetime.date, results: dict, label: str
     previous = list({p.key(): p for p in (period.previous(), period.same_last_year())}.values())
     kinds = dict(TicketKind.objects.values_list("code", "pk"))
     variants = (
-        {"one statement, GROUPING SETS": (hand_postgresql, hand_figures_pg)}
+        {
+            "one statement, GROUPING SETS": (hand_postgresql, hand_figures_pg),
+            "counters + minutes (GROUPING SETS)": (hand_postgresql_counted, hand_figures_pg_counted),
+        }
         if vendor == "postgresql"
         else {
             "one statement (materialised CTE, UNION ALL, windows)": (hand_sqlite_one, hand_figures_sqlite_one),
             "a statement per grouping": (hand_sqlite_each, hand_figures_sqlite_each),
+            "counters + minutes (materialised CTEs)": (hand_sqlite_counted, hand_figures_sqlite_counted),
+            "counters + minutes, a p90 statement per grouping": (
+                hand_sqlite_counted_each,
+                hand_figures_sqlite_counted_each,
+            ),
         }
     )
     print(
@@ -716,7 +1030,7 @@ def run_hand(args, people: dict, today: datetime.date, results: dict, label: str
             for name, (ms, count, _figures) in timings.items():
                 mark = "  ← best" if name == best and len(timings) > 1 else ""
                 print(f"  {kind_code:<9} [{who}] hand SQL, {name}: p50 {ms:7.0f} ms ({count} statements){mark}")
-            best_ms, _count, figures = timings[best]
+            best_ms = timings[best][0]
             results[f"hand {kind_code} [{who}]{label}"] = best_ms
             if report:
                 ratio = report["sql_ms"] / best_ms if best_ms else float("inf")
@@ -725,7 +1039,11 @@ def run_hand(args, people: dict, today: datetime.date, results: dict, label: str
                     f"{report['queries']} statements (wall p50 {report['p50']:.0f} ms) → ×{ratio:4.2f} the best hand SQL"
                     f"   ≤ 1.5: {'ok' if ratio <= 1.5 else 'MISSED'}"
                 )
-            print(f"  {kind_code:<9} [{who}] same figures: {check_same(user, period, kind_code, figures)}", flush=True)
+            # Every variant's figures against the selector's (computed once).
+            selector = selector_figures(user, period, kind_code)
+            for name, (_ms, _count, figures) in timings.items():
+                verdict = check_same(user, period, kind_code, figures, selector)
+                print(f"  {kind_code:<9} [{who}] same figures, {name}: {verdict}", flush=True)
 
 
 # --- plans ------------------------------------------------------------------------------

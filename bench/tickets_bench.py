@@ -380,7 +380,8 @@ def queue_page(user, filters, cursor=None):
     from kefu.core.pagination import keyset_page
     from kefu.tickets.selectors import SORTS, ticket_list, with_list_related
 
-    page = keyset_page(with_list_related(ticket_list(user=user, filters=filters)), order=SORTS["due"], cursor=cursor)
+    qs = with_list_related(ticket_list(user=user, filters=filters))
+    page = keyset_page(qs, order=SORTS["due"], cursor=cursor, ids_first=True)
     for ticket in page.items:
         _ = (ticket.kind, ticket.customer, ticket.category, ticket.assignee, ticket.region)
     return page

@@ -138,6 +138,15 @@ def test_key_accounts_at_risk(world):
     assert set(rows[0]) >= {"customer", "name", "archive_no", "reason"}
     # The south account manager does not see the north archive.
     assert all(r["name"].startswith("客户南") for r in key_accounts_at_risk(user=world["am_south"], today=today))
+    # An open complaint without a customer (a kind configured not to need one) changes
+    # nothing: `NOT IN` over a NULL would have dropped every account without a visit.
+    from kefu.tickets.models import Ticket
+
+    stray = make_ticket(world["agent"], customer=customers["北二"], now=datetime.datetime(2026, 10, 21, 9, tzinfo=TZ))
+    Ticket.objects.filter(pk=stray.pk).update(customer=None)
+    # Next summer no key account has had a visit for 60 days.
+    later = key_accounts_at_risk(user=world["manager"], today=datetime.date(2027, 6, 1))
+    assert {r["name"] for r in later} == {"客户北一", "客户南一", "客户南三"}
 
 
 def test_completed_customers_monthly_report(world):

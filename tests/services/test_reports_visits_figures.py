@@ -12,6 +12,7 @@ from kefu.reports.periods import parse_period
 from kefu.reports.selectors.visits import (
     VISIT_FIGURES,
     cadence_compliance,
+    visit_breakdowns,
     visit_figures,
     visit_funnel,
     visit_totals,
@@ -190,3 +191,33 @@ def test_a_nul_in_a_visit_type_filter_is_a_422(world):
     with pytest.raises(ValidationFailed) as caught:
         visit_figures(user=world["manager"], period=parse_period(PERIOD), filters={"visit_type": "回访\x00"})
     assert caught.value.details == {"field": "visit_type"}
+
+
+@pytest.mark.parametrize("who", ["manager", "am_north", "agent"])
+@pytest.mark.parametrize("period_key", [PERIOD, "2026", "2026-10-03..2026-10-20"])
+def test_breakdowns_equal_the_single_groupings(world, who, period_key):
+    """Several groupings at once — those the counters cannot give (agent, customer class)
+    from one scan of the period — are exactly the rows of one visit_figures call each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    period = parse_period(period_key)
+    viewer = world[who]
+    groupings = [(), ("assignee",), ("customer_class",), ("channel",), ("customer_class", "month"), ("rule",)]
+    single = [visit_figures(user=viewer, period=period, group_by=g, today=TODAY) for g in groupings]
+    with CaptureQueriesContext(connection) as captured:
+        together = visit_breakdowns(user=viewer, period=period, groupings=groupings, today=TODAY)
+    assert together == single
+    assert together[0][0]["planned"] == sum(r["planned"] for r in together[1])
+    if period_key == PERIOD:
+        assert together[0][0]["planned"] > 0  # not a comparison of empty tables
+    scans = [
+        q["sql"] for q in captured.captured_queries if 'FROM "visits_visit"' in q["sql"] and "GROUP BY" in q["sql"]
+    ]
+    # One scan for every grouping the counters cannot give (the agent's own list: all of
+    # them), plus the counters' own reads of what a region scope sees elsewhere.
+    assert len([q for q in scans if '"customers_customer"' in q]) == 1
+    # What a region scope sees outside its regions (own visits, the team's pool) is read
+    # once for all the counted groupings, not once per grouping.
+    elsewhere = [q["sql"] for q in captured.captured_queries if 'NOT ("visits_visit"."region_id" IN' in q["sql"]]
+    assert len(elsewhere) <= (2 if who == "am_north" else 0)

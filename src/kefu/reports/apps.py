@@ -12,9 +12,11 @@ def _ensure_rollups(sender, using="default", apps=None, **kwargs) -> None:
     present = []
     for spec in schema.SPECS:
         try:
-            registry.get_model("reports", spec.model)
+            model = registry.get_model("reports", spec.model)
         except LookupError:
             continue  # migrated back before these counters existed
+        if not set(spec.key_names) <= {field.name for field in model._meta.get_fields()}:
+            continue  # migrated back before a key column the triggers write (reports 0005)
         present.append(spec)
     maintain.ensure_installed(using=using, specs=present)
 

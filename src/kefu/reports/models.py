@@ -106,8 +106,9 @@ class ReportDelivery(models.Model):
 
 class TicketRollup(models.Model):
     """Counters of the tickets by registration month (the site's time zone), kind,
-    region, category and responsible department — what the dashboards' trends and key
-    figures read instead of scanning a million tickets (see `kefu.reports.rollup`).
+    region, category, responsible department, channel and severity — the complaint
+    statistics' five dimensions — what the dashboards and the period reports read
+    instead of scanning a million tickets (see `kefu.reports.rollup`).
 
     Written only by database triggers on the tickets table: every insert, update of a
     counted column and delete adds a row of +1 / −1 contributions ("deltas"), so
@@ -121,6 +122,8 @@ class TicketRollup(models.Model):
     region = models.IntegerField()
     category = models.IntegerField()
     department = models.IntegerField()
+    channel = models.CharField(max_length=16, default="")
+    severity = models.CharField(max_length=16, default="")
     fresh = models.BooleanField(default=True)
     n_count = models.BigIntegerField(default=0)
     n_resolved = models.BigIntegerField(default=0)

@@ -30,7 +30,8 @@ _WEEK = re.compile(r"^(\d{4})-?[Ww](\d{1,2})$")
 _RANGE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})\s*(?:\.\.|~|至|,)\s*(\d{4}-\d{1,2}-\d{1,2})$")
 
 
-def _first_of_next_month(day: datetime.date) -> datetime.date:
+def first_of_next_month(day: datetime.date) -> datetime.date:
+    """The first day of the month after `day`'s."""
     return (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
 
 
@@ -102,7 +103,7 @@ class Period:
         result, first = [], self.start.replace(day=1)
         while first < self.end:
             result.append(first)
-            first = _first_of_next_month(first)
+            first = first_of_next_month(first)
         return result
 
     # -- comparisons
@@ -150,9 +151,7 @@ def _week_of(day: datetime.date) -> Period:
 
 def _month_of(day: datetime.date) -> Period:
     start = day.replace(day=1)
-    return Period(
-        "month", start, _first_of_next_month(start), _("%(y)s年%(m)s月") % {"y": start.year, "m": start.month}
-    )
+    return Period("month", start, first_of_next_month(start), _("%(y)s年%(m)s月") % {"y": start.year, "m": start.month})
 
 
 def _quarter_of(day: datetime.date) -> Period:

@@ -15,8 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from django.db import connections
-from django.db.models import Aggregate, Count, F, FloatField, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Aggregate, FloatField, QuerySet
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -44,27 +43,11 @@ def _rank_fraction(fraction: float) -> Fraction:
     return Fraction(str(fraction)).limit_denominator(1000)
 
 
-def nearest_rank(
-    qs: QuerySet, *, value: str, group: Sequence[str], fraction: float = 0.9
-) -> dict[tuple[Any, ...], float]:
-    """{group key tuple: percentile of `value`} over the rows of `qs` where `value` is
-    not NULL — one query, the rank picked in the QUALIFY step Django wraps around the
-    windows. `group` names fields or annotations already on `qs`."""
+def nearest_rank(ascending: Sequence[Any], fraction: float = 0.9) -> Any:
+    """The nearest-rank percentile of values sorted ascending (at least one): the
+    ceil(p·n)-th — integer arithmetic, as 0.9 · 10 is 9.000000000000002 in floats."""
     ratio = _rank_fraction(fraction)
-    partition = [F(name) for name in group] or None
-    # ceil(p·n) in integer arithmetic (both databases truncate integer division).
-    rank = (F("pct_n") * ratio.numerator + (ratio.denominator - 1)) / ratio.denominator
-    rows = (
-        qs.filter(**{f"{value}__isnull": False})
-        .order_by()
-        .annotate(
-            pct_rn=Window(RowNumber(), partition_by=partition, order_by=[F(value).asc()]),
-            pct_n=Window(Count("pk"), partition_by=partition),
-        )
-        .filter(pct_rn=rank)
-        .values_list(*group, value)
-    )
-    return {tuple(row[:-1]): float(row[-1]) for row in rows}
+    return ascending[-(-len(ascending) * ratio.numerator // ratio.denominator) - 1]
 
 
 def count_groups(grouped: QuerySet, keys: Sequence[str]) -> dict[tuple[Any, ...], int]:

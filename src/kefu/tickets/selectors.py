@@ -7,6 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kefu.core import access
@@ -104,6 +105,13 @@ def _day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
 
 
+def _open_in_sla_state(qs: QuerySet[Ticket], state: str) -> QuerySet[Ticket]:
+    # The open tickets through their partial index, the state checked per row: by the
+    # (sla_state, status) index SQLite read every ticket ever breached (260,000 at 1M,
+    # 0.65 s for the supervisor's dashboard) to find the 8,000 still open.
+    return qs.alias(sla_state_of_row=Coalesce("sla_state", "sla_state")).filter(is_open=True, sla_state_of_row=state)
+
+
 def _queue(qs: QuerySet[Ticket], user, queue: str) -> QuerySet[Ticket]:
     if queue == "mine":
         return qs.filter(assignee=user, status__in=(*OPEN_STATUSES, *DONE_STATUSES))
@@ -112,9 +120,9 @@ def _queue(qs: QuerySet[Ticket], user, queue: str) -> QuerySet[Ticket]:
     if queue == "unrouted":
         return qs.filter(status=TicketStatus.REGISTERED)
     if queue == "due_soon":
-        return qs.filter(is_open=True, sla_state=SlaState.WARNING)
+        return _open_in_sla_state(qs, SlaState.WARNING)
     if queue == "overdue":
-        return qs.filter(is_open=True, sla_state=SlaState.BREACHED)
+        return _open_in_sla_state(qs, SlaState.BREACHED)
     if queue == "escalated":
         return qs.filter(is_open=True, escalation_level__gt=0)
     if queue == "awaiting_approval":

@@ -17,7 +17,7 @@ from kefu.reports.builders.common import (
     overall_comparison,
 )
 from kefu.reports.periods import Period
-from kefu.reports.selectors.customers import customer_figures, key_accounts_at_risk
+from kefu.reports.selectors.customers import customer_breakdowns, key_accounts_at_risk
 from kefu.reports.tables import Column, Report, Table
 
 
@@ -30,11 +30,6 @@ def customer_metrics() -> list[Column]:
         Column("active", _("活跃"), "int"),
         Column("potential", _("潜在"), "int"),
     ]
-
-
-def _totals(user, period: Period) -> dict:
-    (row,) = customer_figures(user=user, period=period)
-    return row
 
 
 def _at_risk(user) -> Table:
@@ -55,24 +50,33 @@ def _at_risk(user) -> Table:
 
 
 def build_customers(*, user, period: Period) -> Report:
+    """The figures (all but the accounts at risk) are one `customer_breakdowns` call:
+    the archive and the losses are read once for the period, its comparison periods (a
+    year's previous period IS last year's), the dimensions and the months."""
     report = new_report("customers", _("客户统计"), period)
     metrics = customer_metrics()
-    current = _totals(user, period)
-    report.tables.append(
-        overall_comparison(metrics=metrics, period=period, current=current, totals=lambda p: _totals(user, p))
-    )
-    for dimension, title, heading in (
+    breakdowns = (
         ("customer_class", _("按客户分类"), _("客户分类")),
         ("region", _("按片区"), _("片区")),
         ("source", _("按信息来源"), _("信息来源")),
         ("category", _("按产品类别"), _("产品类别")),
         ("lifecycle", _("按生命周期"), _("生命周期")),
-    ):
+    )
+    periods = list(dict.fromkeys((period, period.previous(), period.same_last_year())))
+    groupings = [(dimension,) for dimension, _t, _h in breakdowns]
+    if is_multi_month(period):
+        groupings.append(("month",))
+    figures = customer_breakdowns(user=user, asks=[(p, ()) for p in periods] + [(period, g) for g in groupings])
+    totals = {p: rows[0] for p, rows in zip(periods, figures[: len(periods)], strict=True)}
+    rows_by = dict(zip(groupings, figures[len(periods) :], strict=True))
+    current = totals[period]
+    report.tables.append(overall_comparison(metrics=metrics, period=period, current=current, totals=totals.__getitem__))
+    for dimension, title, heading in breakdowns:
         table = dimension_table(
             title=title,
             dimension=dimension,
             heading=heading,
-            rows=customer_figures(user=user, period=period, group_by=(dimension,)),
+            rows=rows_by[(dimension,)],
             metrics=metrics,
             totals=None if dimension == "category" else current,  # a customer may have several categories
         )
@@ -80,12 +84,12 @@ def build_customers(*, user, period: Period) -> Report:
             link = customer_list_link(period=period, param=dimension)
             bar_chart(table, value="total", name=_("期末客户数"), link=link)
         report.tables.append(table)
-    if is_multi_month(period):
+    if ("month",) in rows_by:
         trend = dimension_table(
             title=_("按月新增与流失"),
             dimension="month",
             heading=_("月份"),
-            rows=customer_figures(user=user, period=period, group_by=("month",)),
+            rows=rows_by[("month",)],
             metrics=metrics,
         )
         line_chart(trend, series=[("new", _("新增")), ("lost", _("流失"))])

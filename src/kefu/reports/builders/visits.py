@@ -19,7 +19,7 @@ from kefu.reports.builders.common import (
     overall_comparison,
 )
 from kefu.reports.periods import Period
-from kefu.reports.selectors.visits import cadence_compliance, visit_figures, visit_funnel
+from kefu.reports.selectors.visits import cadence_compliance, visit_breakdowns, visit_figures, visit_funnel
 from kefu.reports.tables import Column, Report, Table
 
 
@@ -107,17 +107,20 @@ def build_visits(*, user, period: Period) -> Report:
                 totals=funnel_total,
             )
         )
-    for dimension, title, heading in (
+    dimensions = (
         ("visit_type", _("按回访类型"), _("回访类型")),
         ("channel", _("按回访方式"), _("回访方式")),
         ("customer_class", _("按客户分类"), _("客户分类")),
         ("assignee", _("按回访人"), _("回访人")),
-    ):
+    )
+    # By class and by agent the counters cannot give: one scan of the period for both.
+    breakdowns = visit_breakdowns(user=user, period=period, groupings=[(d[0],) for d in dimensions])
+    for (dimension, title, heading), rows in zip(dimensions, breakdowns, strict=True):
         table = dimension_table(
             title=title,
             dimension=dimension,
             heading=heading,
-            rows=visit_figures(user=user, period=period, group_by=(dimension,)),
+            rows=rows,
             metrics=metrics,
             totals=current,
         )

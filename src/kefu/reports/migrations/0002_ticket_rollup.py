@@ -2,26 +2,7 @@
 
 from django.db import migrations, models
 
-
-def install_ticket_rollup(apps, schema_editor):
-    # The triggers, and every ticket counted once (kefu.reports.rollup.maintain).
-    from kefu.reports.rollup import maintain, schema
-
-    maintain.install(
-        using=schema_editor.connection.alias,
-        specs=[schema.TICKETS],
-        state_model=apps.get_model("reports", "RollupState"),
-    )
-
-
-def uninstall_ticket_rollup(apps, schema_editor):
-    from kefu.reports.rollup import maintain, schema
-
-    maintain.uninstall(
-        using=schema_editor.connection.alias,
-        specs=[schema.TICKETS],
-        state_model=apps.get_model("reports", "RollupState"),
-    )
+from kefu.reports.rollup.migration import uninstall_step
 
 
 class Migration(migrations.Migration):
@@ -70,5 +51,7 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['month', 'kind'], name='reports_ticketrollup_month'), models.Index(condition=models.Q(('fresh', True)), fields=['month'], name='reports_ticketrollup_fresh')],
             },
         ),
-        migrations.RunPython(install_ticket_rollup, uninstall_ticket_rollup),
+        # Nothing to install here: the triggers read the code's current key columns, which
+        # this table has from migration 0005 (channel, severity) on — 0005 installs them.
+        migrations.RunPython(migrations.RunPython.noop, uninstall_step("tickets")),
     ]

@@ -2,26 +2,7 @@
 
 from django.db import migrations, models
 
-
-def install_customer_rollup(apps, schema_editor):
-    # The triggers, and every archive counted once (kefu.reports.rollup.maintain).
-    from kefu.reports.rollup import maintain, schema
-
-    maintain.install(
-        using=schema_editor.connection.alias,
-        specs=[schema.CUSTOMERS],
-        state_model=apps.get_model("reports", "RollupState"),
-    )
-
-
-def uninstall_customer_rollup(apps, schema_editor):
-    from kefu.reports.rollup import maintain, schema
-
-    maintain.uninstall(
-        using=schema_editor.connection.alias,
-        specs=[schema.CUSTOMERS],
-        state_model=apps.get_model("reports", "RollupState"),
-    )
+from kefu.reports.rollup.migration import install_step, uninstall_step
 
 
 class Migration(migrations.Migration):
@@ -51,5 +32,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['month'], name='reports_customerrollup_month'), models.Index(condition=models.Q(('fresh', True)), fields=['month'], name='reports_customerrollup_fresh')],
             },
         ),
-        migrations.RunPython(install_customer_rollup, uninstall_customer_rollup),
+        migrations.RunPython(install_step("customers"), uninstall_step("customers")),
     ]

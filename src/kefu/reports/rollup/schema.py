@@ -111,8 +111,18 @@ TICKETS = Spec(
         ("region", "COALESCE({r}.region_id, 0)"),
         ("category", "COALESCE({r}.category_id, 0)"),
         ("department", "COALESCE({r}.responsible_department_id, 0)"),
+        ("channel", "{r}.channel"),
+        ("severity", "{r}.severity"),
     ),
-    key_columns=("created_at", "kind_id", "region_id", "category_id", "responsible_department_id"),
+    key_columns=(
+        "created_at",
+        "kind_id",
+        "region_id",
+        "category_id",
+        "responsible_department_id",
+        "channel",
+        "severity",
+    ),
     # The figures of `reports.selectors.tickets`: resolved = resolved_at set; open = an
     # open status; breached = resolved and breached; averages as sum and count of the
     # non-null values.

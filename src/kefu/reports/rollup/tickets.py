@@ -6,7 +6,8 @@ answer exactly — otherwise None, and the caller scans the tickets:
 - a viewer who sees every ticket, or the service desk's region scope (the counters of
   the regions, plus what the viewer sees outside them read from the tickets); not
   department staff, who see single tickets (their slips);
-- grouped and filtered by kind, category, responsible department, region and month;
+- grouped and filtered by kind, category, responsible department, region, channel,
+  severity and month;
 - no percentile (a p90 needs every value).
 
 A few thousand rows summed per key, where the scan reads every ticket of the period."""
@@ -23,8 +24,8 @@ from kefu.core import access
 from kefu.reports.periods import Period
 from kefu.reports.rollup import common, maintain, schema
 
-DIMENSIONS = ("kind", "category", "department", "region", "month")
-FILTERS = ("kind", "category", "department", "region")
+DIMENSIONS = ("kind", "category", "department", "region", "channel", "severity", "month")
+FILTERS = ("kind", "category", "department", "region", "channel", "severity")
 VIEW = "tickets.view_ticket"
 VIEW_REGION = "tickets.view_region_tickets"
 EVERY_REGION = common.EVERY_REGION
@@ -62,9 +63,26 @@ def rollup_raw_rows(
     A viewer scoped to regions gets the counters of those regions plus, read from the
     tickets, the ones they see otherwise: assigned to them, or routed to their
     department, in another region (or none) — each found through its own index."""
-    from kefu.reports.models import TicketRollup
+    counted = rollup_raw_groupings(user=user, period=period, kind_ids=kind_ids, groups=[dims], filters=filters)
+    return None if counted is None else counted[0]
 
-    if not answers(user=user, period=period, dims=dims, filters=filters):
+
+def rollup_raw_groupings(
+    *,
+    user,
+    period: Period,
+    kind_ids: Sequence[int] | None,
+    groups: Sequence[Sequence[str]],
+    filters: Mapping[str, Sequence[Any]],
+) -> list[list[tuple[list[Any], dict[str, Any]]]] | None:
+    """`rollup_raw_rows` of each grouping — a report's breakdowns — with what a region
+    scope sees outside its regions read from the tickets ONCE, grouped by every
+    dimension asked, and added into each grouping here (not twice per grouping). None
+    when the counters cannot answer one of them."""
+    from kefu.reports.models import TicketRollup
+    from kefu.reports.selectors.tickets import raw_from_sums
+
+    if not all(answers(user=user, period=period, dims=dims, filters=filters) for dims in groups):
         return None
     regions = counted_regions(user)
     qs = TicketRollup.objects.filter(month__gte=period.start, month__lt=period.end)
@@ -80,20 +98,27 @@ def rollup_raw_rows(
     def named(row: Mapping[str, Any]) -> dict[str, Any]:
         return {m: row[f"s_{m}"] for m in measures}
 
-    if not dims:
-        keyed = {(): named(qs.aggregate(**sums))}
-    else:
-        grouped = qs.order_by().values(*dims).annotate(**sums)
-        keyed = {tuple(_value(d, row[d]) for d in dims): named(row) for row in grouped}
+    every = list(dict.fromkeys(d for dims in groups for d in dims))
+    outside: dict[tuple, dict[str, Any]] = {}
     if regions is not EVERY_REGION:
-        for key, extra in _outside_regions(user, period, kind_ids, dims, filters, regions).items():
-            into = keyed.setdefault(key, {})
+        outside = _outside_regions(user, period, kind_ids, every, filters, regions)
+    result = []
+    for dims in groups:
+        if not dims:
+            keyed = {(): named(qs.aggregate(**sums))}
+        else:
+            grouped = qs.order_by().values(*dims).annotate(**sums)
+            keyed = {tuple(_value(d, row[d]) for d in dims): named(row) for row in grouped}
+        places = [every.index(d) for d in dims]
+        for fine_key, extra in outside.items():
+            into = keyed.setdefault(tuple(fine_key[i] for i in places), {})
             for name, value in extra.items():
                 into[name] = (into.get(name) or 0) + (value or 0)
-    rows = [(list(key), _raw(sums_row)) for key, sums_row in keyed.items()]
-    # Delta rows of a ticket that moved (another category, a deletion) net to 0 until
-    # the fold: a group with no ticket left is no group.
-    return [row for row in rows if row[1]["n_count"] > 0 or not dims]
+        rows = [(list(key), raw_from_sums(sums_row)) for key, sums_row in keyed.items()]
+        # Delta rows of a ticket that moved (another category, a deletion) net to 0 until
+        # the fold: a group with no ticket left is no group.
+        result.append([row for row in rows if row[1]["n_count"] > 0 or not dims])
+    return result
 
 
 def _outside_regions(user, period, kind_ids, dims, filters, regions) -> dict[tuple, dict[str, Any]]:
@@ -143,21 +168,3 @@ def _outside_regions(user, period, kind_ids, dims, filters, regions) -> dict[tup
 
 def _value(dim: str, value: Any) -> Any:
     return common.key_value(dim, value, ids=True)
-
-
-def _raw(sums: Mapping[str, Any]) -> dict[str, Any]:
-    def get(name: str) -> int:
-        return int(sums.get(name) or 0)
-
-    return {
-        "n_count": get("n_count"),
-        "n_resolved": get("n_resolved"),
-        "n_open": get("n_open"),
-        "avg_resolution": common.average(get("sum_resolution"), get("n_resolution")),
-        "avg_response": common.average(get("sum_response"), get("n_response")),
-        "n_sla_breached": get("n_sla_breached"),
-        "n_reopened": get("n_reopened"),
-        "avg_satisfaction": common.average(get("sum_satisfaction"), get("n_satisfaction")),
-        "n_satisfaction": get("n_satisfaction"),
-        "n_escalated": get("n_escalated"),
-    }

@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, Sum
 
 from kefu.core import access
 from kefu.reports.periods import Period, make_range
 from kefu.reports.rollup import common, maintain, schema
-from kefu.visits.choices import Outcome, VisitStatus
+from kefu.visits.choices import VisitStatus
 
 DIMENSIONS = ("region", "rule", "team", "channel", "visit_type", "month")
 FILTERS = ("region", "rule", "team", "channel", "visit_type")
@@ -58,23 +56,30 @@ def _alias(dim: str) -> str:
     return f"dim_{dim}"
 
 
-def rollup_raw_rows(
+def rollup_raw_groupings(
     *,
     user,
     period: Period,
-    dims: Sequence[str],
+    groups: Sequence[Sequence[str]],
     filters: Mapping[str, Sequence[Any]],
     today: datetime.date,
-) -> list[dict[str, Any]] | None:
-    """Raw aggregates per group as `selectors.visits` reads them (`dim_<name>` keys,
-    planned, finished, reached, avg_satisfaction, promoters, detractors, nps_answers,
-    arrived, deals, amount, overdue) — or None when the counters cannot answer. A
-    viewer scoped to regions gets the counters of those regions plus, read from the
-    visits, the ones they see elsewhere (their own, their team's unassigned ones)."""
+) -> list[list[dict[str, Any]] | None]:
+    """Raw aggregates per group of each grouping, as `selectors.visits` reads them
+    (`dim_<name>` keys, planned, finished, reached, avg_satisfaction, promoters,
+    detractors, nps_answers, arrived, deals, amount, overdue) — None for a grouping the
+    counters cannot answer. A viewer scoped to regions gets the counters of those regions
+    plus, read from the visits, the ones they see elsewhere (their own, their team's
+    unassigned ones); those, and this month's overdue visits, are read ONCE for all the
+    groupings, grouped by every dimension asked, and added into each grouping here."""
     from kefu.reports.models import VisitRollup
+    from kefu.reports.selectors.visits import raw_from_sums
 
-    if not answers(user=user, period=period, dims=dims, filters=filters):
-        return None
+    # `answers` for every grouping at once: its readiness check is one query when the
+    # configuration cache is off (inside a transaction that changed configuration).
+    answerable = answers(user=user, period=period, dims=(), filters=filters)
+    countable = [dims for dims in groups if answerable and all(d in DIMENSIONS for d in dims)]
+    if not countable:
+        return [None for _ in groups]
     regions = counted_regions(user)
     qs = VisitRollup.objects.filter(month__gte=period.start, month__lt=period.end)
     for key, values in filters.items():
@@ -90,77 +95,61 @@ def rollup_raw_rows(
     def named(row: Mapping[str, Any]) -> dict[str, int]:
         return {name: int(row[f"s_{name}"] or 0) for name in (*measures, "overdue")}
 
-    if not dims:
-        keyed = {(): named(qs.aggregate(**sums))}
-    else:
-        grouped = qs.order_by().values(*dims).annotate(**sums)
-        keyed = {tuple(_value(d, row[d]) for d in dims): named(row) for row in grouped}
-    if regions is not None:
-        for key, extra in _seen_elsewhere(user, period, dims, filters, regions, this_month).items():
-            into = keyed.setdefault(key, dict.fromkeys((*measures, "overdue"), 0))
+    every = list(dict.fromkeys(d for dims in countable for d in dims))
+    elsewhere = _seen_elsewhere(user, period, every, filters, regions, this_month) if regions is not None else {}
+    overdue_now = _overdue_this_month(user=user, period=period, dims=every, filters=filters, today=today)
+    result: list[list[dict[str, Any]] | None] = []
+    for dims in groups:
+        if dims not in countable:
+            result.append(None)
+            continue
+        if not dims:
+            keyed = {(): named(qs.aggregate(**sums))}
+        else:
+            grouped = qs.order_by().values(*dims).annotate(**sums)
+            keyed = {tuple(_value(d, row[d]) for d in dims): named(row) for row in grouped}
+        places = [every.index(d) for d in dims]
+        for fine_key, extra in elsewhere.items():
+            into = keyed.setdefault(tuple(fine_key[i] for i in places), dict.fromkeys((*measures, "overdue"), 0))
             for name, value in extra.items():
                 into[name] += value
-    for key, n in _overdue_this_month(user=user, period=period, dims=dims, filters=filters, today=today).items():
-        if key in keyed:
-            keyed[key]["overdue"] += n
-    result = []
-    for key, sums_row in keyed.items():
-        if dims and sums_row["planned"] <= 0:
-            continue  # deltas of visits that moved net to nothing until the fold
-        raw = _raw(sums_row)
-        raw.update({_alias(d): value for d, value in zip(dims, key, strict=True)})
-        result.append(raw)
+        for fine_key, n in overdue_now.items():
+            key = tuple(fine_key[i] for i in places)
+            if key in keyed:
+                keyed[key]["overdue"] += n
+        rows = []
+        for key, sums_row in keyed.items():
+            if dims and sums_row["planned"] <= 0:
+                continue  # deltas of visits that moved net to nothing until the fold
+            raw = raw_from_sums(sums_row)
+            raw.update({_alias(d): value for d, value in zip(dims, key, strict=True)})
+            rows.append(raw)
+        result.append(rows)
     return result
-
-
-# The counters' measures over the visits themselves (cancelled ones already left out).
-_ADDITIVE = {
-    "planned": Count("pk"),
-    "finished": Count("pk", filter=Q(status__in=(VisitStatus.DONE, VisitStatus.FAILED))),
-    "waiting": Count("pk", filter=Q(status=VisitStatus.PLANNED)),
-    "reached": Count("pk", filter=Q(outcome=Outcome.REACHED)),
-    "sum_satisfaction": Sum("satisfaction"),
-    "n_satisfaction": Count("satisfaction"),
-    "promoters": Count("pk", filter=Q(nps__gte=9)),
-    "detractors": Count("pk", filter=Q(nps__lte=6)),
-    "nps_answers": Count("nps"),
-    "arrived": Count("pk", filter=Q(arrived=True)),
-    "deals": Count("pk", filter=Q(deal=True)),
-    "amount": Sum("deal_amount", filter=Q(deal=True)),
-}
 
 
 def _seen_elsewhere(user, period, dims, filters, regions, this_month) -> dict[tuple, dict[str, int]]:
     """{group key: sums} of the visits the viewer sees outside `regions`: assigned to
     them, or unassigned in their team's pool — each found through the assignee index."""
-    from kefu.reports.selectors.visits import _FILTER_LOOKUPS, _group_expression
+    from kefu.reports.selectors.visits import _FILTER_LOOKUPS, _group_expression, additive_with_overdue, cents
     from kefu.visits.models import Visit
 
-    # COALESCE(due_date, due_date): the period checked per row of the few visits found
-    # by id below, not walked as a range of every visit due in it.
-    due = Coalesce(F("due_date"), F("due_date"))
-    base = (
-        Visit.objects.alias(due=due)
-        .filter(due__gte=period.start, due__lt=period.end)
-        .exclude(status=VisitStatus.CANCELLED)
-        .exclude(region_id__in=sorted(regions))
+    # Each part read through the (assignee, status, due_date) index: one assignee (or
+    # none), each status not cancelled, the period's range of due dates. (As `id IN
+    # (the viewer's visits)` PostgreSQL hashed every visit of the viewer and scanned
+    # the whole table for the period, once per figure of the report.)
+    live = (VisitStatus.PLANNED, VisitStatus.DONE, VisitStatus.FAILED)
+    base = Visit.objects.filter(status__in=live, due_date__gte=period.start, due_date__lt=period.end).exclude(
+        region_id__in=sorted(regions)
     )
     for key, values in filters.items():
         base = base.filter(**{_FILTER_LOOKUPS[key]: list(values)})
-    parts = [base.filter(pk__in=Visit.objects.filter(assignee=user).values("pk"))]
+    parts = [base.filter(assignee=user)]
     teams = access.user_department_ids(user)
     if teams:
-        # The pool's visits due in the period, through the (assignee, status, due_date)
-        # index: a team's pool holds every unassigned visit it ever had.
-        pool = Visit.objects.filter(
-            assignee__isnull=True,
-            status__in=(VisitStatus.PLANNED, VisitStatus.DONE, VisitStatus.FAILED),
-            due_date__gte=period.start,
-            due_date__lt=period.end,
-            team_id__in=sorted(teams),
-        ).values("pk")
-        parts.append(base.filter(pk__in=pool))
-    expressions = {**_ADDITIVE, "overdue": Count("pk", filter=Q(status=VisitStatus.PLANNED, due_date__lt=this_month))}
+        # The team's pool: its visits nobody has taken yet.
+        parts.append(base.filter(assignee__isnull=True, team_id__in=sorted(teams)))
+    expressions = additive_with_overdue(this_month)
     result: dict[tuple, dict[str, int]] = {}
     for part in parts:
         if dims:
@@ -174,7 +163,7 @@ def _seen_elsewhere(user, period, dims, filters, regions, this_month) -> dict[tu
             for name in expressions:
                 value = row[name] or 0
                 if name == "amount":
-                    name, value = "amount_cents", int(round(Decimal(value) * 100))
+                    name, value = "amount_cents", cents(value)
                 into[name] = into.get(name, 0) + value
     return result
 
@@ -207,19 +196,3 @@ def _scanned(dim: str, value: Any) -> Any:
     if dim == "month":
         return value if isinstance(value, str) or value is None else f"{value:%Y-%m}"
     return value
-
-
-def _raw(sums: Mapping[str, int]) -> dict[str, Any]:
-    return {
-        "planned": sums["planned"],
-        "finished": sums["finished"],
-        "reached": sums["reached"],
-        "avg_satisfaction": common.average(sums["sum_satisfaction"], sums["n_satisfaction"]),
-        "promoters": sums["promoters"],
-        "detractors": sums["detractors"],
-        "nps_answers": sums["nps_answers"],
-        "arrived": sums["arrived"],
-        "deals": sums["deals"],
-        "amount": Decimal(sums["amount_cents"]) / 100,
-        "overdue": sums["overdue"],
-    }

@@ -1,11 +1,13 @@
 """Visit figures of a period: the visits DUE in it (by planned date), over what the
 viewer may see (`visit_base`), cancelled ones left out (never work to do).
 
-The per-group expressions are the oversight page's (`visits.oversight.stat_expressions`:
-planned, attempted, reached, satisfaction, NPS answers, arrivals, deals), so the two
-pages agree; on top, the reports count as "done" every visit worked to an end — reached
-(已完成) or given up (未能联系) — and split it by outcome: reach rate = reached / done.
-(The oversight page's "completion" counts reached visits only.)
+The figures are sums and counts (`ADDITIVE`, the visit counters' measures by the same
+names), so the counters, a scan of the period and a scan at a finer grain added up give
+the same numbers; they count what the oversight page counts (planned, reached,
+satisfaction, NPS answers, arrivals, deals — a test compares the two pages), and on top
+the reports count as "done" every visit worked to an end — reached (已完成) or given up
+(未能联系) — and split it by outcome: reach rate = reached / done. (The oversight page's
+"completion" counts reached visits only.)
 
 Cadence compliance counts, per class and month, the customers (visible to the viewer,
 not lost) whose reached visits that month reached their class's visits per month — one
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -24,7 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from kefu.core.errors import ValidationFailed
 from kefu.core.params import has_control
-from kefu.reports.periods import Period
+from kefu.reports.periods import Period, first_of_next_month
 from kefu.reports.selectors.common import (
     as_list,
     clean_dimensions,
@@ -39,8 +42,7 @@ from kefu.reports.selectors.common import (
     user_names,
 )
 from kefu.reports.sql import count_groups
-from kefu.visits.choices import VisitChannel, VisitStatus
-from kefu.visits.oversight import stat_expressions
+from kefu.visits.choices import Outcome, VisitChannel, VisitStatus
 from kefu.visits.selectors import visit_base
 
 VISIT_DIMENSIONS = ("assignee", "team", "rule", "region", "channel", "visit_type", "customer_class", "month")
@@ -139,12 +141,55 @@ def period_visits(*, user, period: Period, filters: Mapping[str, object] | None 
     return qs
 
 
-def _expressions(today: datetime.date) -> dict[str, Any]:
-    expressions = stat_expressions()
-    expressions["finished"] = Count("id", filter=Q(status__in=FINISHED))
-    expressions["overdue"] = Count("id", filter=Q(status=VisitStatus.PLANNED, due_date__lt=today))
-    expressions["amount"] = Sum("deal_amount", filter=Q(deal=True))
-    return expressions
+# The figures as sums and counts — what adds up across groups (the counters' measures,
+# by the same names; cancelled visits are never in the rows summed).
+ADDITIVE = {
+    "planned": Count("pk"),
+    "finished": Count("pk", filter=Q(status__in=FINISHED)),
+    "waiting": Count("pk", filter=Q(status=VisitStatus.PLANNED)),
+    "reached": Count("pk", filter=Q(outcome=Outcome.REACHED)),
+    "sum_satisfaction": Sum("satisfaction"),
+    "n_satisfaction": Count("satisfaction"),
+    "promoters": Count("pk", filter=Q(nps__gte=9)),
+    "detractors": Count("pk", filter=Q(nps__lte=6)),
+    "nps_answers": Count("nps"),
+    "arrived": Count("pk", filter=Q(arrived=True)),
+    "deals": Count("pk", filter=Q(deal=True)),
+    "amount": Sum("deal_amount", filter=Q(deal=True)),
+}
+
+
+def additive_with_overdue(due_before: datetime.date) -> dict[str, Any]:
+    """ADDITIVE and `overdue`: the visits still planned, due before `due_before`."""
+    return {**ADDITIVE, "overdue": Count("pk", filter=Q(status=VisitStatus.PLANNED, due_date__lt=due_before))}
+
+
+def cents(amount) -> int:
+    """A deal amount (two decimals) as whole cents, as the counters hold it."""
+    return int(round(Decimal(amount or 0) * 100))
+
+
+def raw_from_sums(sums: Mapping[str, Any]) -> dict[str, Any]:
+    """The raw aggregates `_figures` and `_funnel` read, from the sums and counts (the
+    amount in cents)."""
+    from kefu.reports.rollup.common import average
+
+    def get(name: str) -> int:
+        return int(sums.get(name) or 0)
+
+    return {
+        "planned": get("planned"),
+        "finished": get("finished"),
+        "reached": get("reached"),
+        "avg_satisfaction": average(get("sum_satisfaction"), get("n_satisfaction")),
+        "promoters": get("promoters"),
+        "detractors": get("detractors"),
+        "nps_answers": get("nps_answers"),
+        "arrived": get("arrived"),
+        "deals": get("deals"),
+        "amount": Decimal(get("amount_cents")) / 100,
+        "overdue": get("overdue"),
+    }
 
 
 def _figures(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -197,14 +242,6 @@ def _labels(dims: Sequence[str], rows: list[dict]) -> None:
             row[f"{dim}_label"] = text if text is not None else (str(_NONE_LABELS[dim]) if not value else str(value))
 
 
-def _grouped(qs: QuerySet, dims: Sequence[str], expressions: dict[str, Any], period: Period) -> list[dict]:
-    if not dims:
-        return [qs.aggregate(**expressions)]
-    aliases = [_alias(d) for d in dims]
-    grouped = qs.annotate(**{_alias(d): _group_expression(d, period) for d in dims}).order_by()
-    return list(grouped.values(*aliases).annotate(**expressions))
-
-
 def _rows(dims: Sequence[str], raw_rows: list[dict], figures) -> list[dict]:
     rows = []
     for raw in raw_rows:
@@ -218,19 +255,52 @@ def _rows(dims: Sequence[str], raw_rows: list[dict], figures) -> list[dict]:
     return rows
 
 
-def _raw_rows(
-    *, user, period: Period, dims: Sequence[str], filters: Mapping[str, object] | None, today: datetime.date
-) -> list[dict]:
-    """The aggregates of each group, from the visit counters when they can answer
-    (`kefu.reports.rollup.visits`: the same numbers), else from a scan of the period's
-    visits."""
-    from kefu.reports.rollup.visits import rollup_raw_rows
+def _raw_breakdowns(
+    *, user, period: Period, groups: list[list[str]], filters: Mapping[str, object] | None, today: datetime.date
+) -> list[list[dict]]:
+    """Each grouping's aggregates: from the visit counters for the groupings they can
+    answer (`kefu.reports.rollup.visits`: the same numbers), and the others (by agent, by
+    the customer's class, a part of a month…) from ONE scan of the period's visits grouped
+    by all their dimensions at once, added up here per grouping — a year of visits is
+    millions of rows, read once instead of once per grouping."""
+    from kefu.reports.rollup.visits import rollup_raw_groupings
 
-    counted = rollup_raw_rows(user=user, period=period, dims=dims, filters=clean_filters(filters), today=today)
-    if counted is not None:
-        return counted
-    qs = period_visits(user=user, period=period, filters=filters)
-    return _grouped(qs, dims, _expressions(today), period)
+    cleaned = clean_filters(filters)
+    counted = rollup_raw_groupings(user=user, period=period, groups=groups, filters=cleaned, today=today)
+    found = {tuple(dims): rows for dims, rows in zip(groups, counted, strict=True) if rows is not None}
+    missing = [dims for dims in groups if tuple(dims) not in found]
+    if missing:
+        qs = period_visits(user=user, period=period, filters=filters)
+        found.update(_scanned_breakdowns(qs, missing, period, today))
+    return [found[tuple(dims)] for dims in groups]
+
+
+def _scanned_breakdowns(
+    qs: QuerySet, groups: list[list[str]], period: Period, today: datetime.date
+) -> dict[tuple, list[dict]]:
+    """{grouping: its raw rows} from one GROUP BY of every dimension asked."""
+    every = list(dict.fromkeys(d for dims in groups for d in dims))
+    aliases = [_alias(d) for d in every]
+    measures = additive_with_overdue(today)
+    annotated = qs.annotate(**{_alias(d): _group_expression(d, period) for d in every}).order_by()
+    fine = list(annotated.values(*aliases).annotate(**measures)) if every else [qs.aggregate(**measures)]
+    result = {}
+    for dims in groups:
+        places = [every.index(d) for d in dims]
+        sums: dict[tuple, dict[str, int]] = {}
+        for row in fine:
+            into = sums.setdefault(tuple(row[aliases[i]] for i in places), {})
+            for name in measures:
+                value = cents(row[name]) if name == "amount" else row[name] or 0
+                key = "amount_cents" if name == "amount" else name
+                into[key] = into.get(key, 0) + value
+        if not dims and not sums:
+            sums[()] = {}  # the totals row, even of nothing
+        result[tuple(dims)] = [
+            {**raw_from_sums(into), **{_alias(d): value for d, value in zip(dims, key, strict=True)}}
+            for key, into in sums.items()
+        ]
+    return result
 
 
 def visit_figures(
@@ -247,8 +317,26 @@ def visit_figures(
     deal_amount, completion_rate (% done of planned). One GROUP BY query (plus one
     label query per named dimension); `group_by=()` → exactly one row."""
     dims = clean_dimensions(group_by, VISIT_DIMENSIONS)
-    raw_rows = _raw_rows(user=user, period=period, dims=dims, filters=filters, today=today or timezone.localdate())
+    (raw_rows,) = _raw_breakdowns(
+        user=user, period=period, groups=[dims], filters=filters, today=today or timezone.localdate()
+    )
     return sort_rows(_rows(dims, raw_rows, _figures), dims, "planned")
+
+
+def visit_breakdowns(
+    *,
+    user,
+    period: Period,
+    groupings: Sequence[Sequence[str]],
+    filters: Mapping[str, object] | None = None,
+    today: datetime.date | None = None,
+) -> list[list[dict]]:
+    """`[visit_figures(group_by=g) for g in groupings]` — the same rows — with the
+    groupings the counters cannot give read from one scan of the period for all of them
+    (`_raw_breakdowns`)."""
+    groups = [clean_dimensions(g, VISIT_DIMENSIONS) for g in groupings]
+    raw = _raw_breakdowns(user=user, period=period, groups=groups, filters=filters, today=today or timezone.localdate())
+    return [sort_rows(_rows(dims, rows, _figures), dims, "planned") for dims, rows in zip(groups, raw, strict=True)]
 
 
 def visit_totals(*, user, period: Period, filters: Mapping[str, object] | None = None, today=None) -> dict:
@@ -279,15 +367,11 @@ def visit_funnel(*, user, period: Period, group_by: Sequence[str] = ()) -> list[
     (arrival_rate = arrivals / reached, deal_rate = deals / arrivals) and the overall
     conversion (deals / reached). One GROUP BY query."""
     dims = clean_dimensions(group_by, VISIT_DIMENSIONS)
-    raw_rows = _raw_rows(user=user, period=period, dims=dims, filters=None, today=timezone.localdate())
+    (raw_rows,) = _raw_breakdowns(user=user, period=period, groups=[dims], filters=None, today=timezone.localdate())
     return sort_rows(_rows(dims, raw_rows, _funnel), dims, "visits")
 
 
 # ---------------------------------------------------------------------------- cadence
-
-
-def _month_end(first: datetime.date) -> datetime.date:
-    return (first + datetime.timedelta(days=32)).replace(day=1)
 
 
 def _aware(day: datetime.date) -> datetime.datetime:
@@ -312,14 +396,15 @@ def cadence_compliance(*, user, period: Period, today: datetime.date | None = No
     customers = customer_base(user).filter(customer_class_id__in=list(classes)).exclude(lifecycle="lost")
     # customer_months: the class's customers created before each month's end.
     existing = {
-        f"m{i}": Count("pk", filter=Q(created_at__lt=_aware(_month_end(first)))) for i, first in enumerate(months)
+        f"m{i}": Count("pk", filter=Q(created_at__lt=_aware(first_of_next_month(first))))
+        for i, first in enumerate(months)
     }
     sizes = {
         row["customer_class_id"]: row for row in customers.order_by().values("customer_class_id").annotate(**existing)
     }
     # compliant: (customer, month) groups of reached visits at or above the class cadence,
     # counted per class and month around the grouped query.
-    start, end = _aware(months[0]), _aware(_month_end(months[-1]))
+    start, end = _aware(months[0]), _aware(first_of_next_month(months[-1]))
     per_customer = (
         Visit.objects.filter(
             customer__in=customers.values("pk"), status=VisitStatus.DONE, done_at__gte=start, done_at__lt=end

@@ -318,9 +318,11 @@ def pick_many(queryset: QuerySet, ids: list[int], field: str) -> list:
     return [found[pk] for pk in wanted]
 
 
-def page_of(queryset: QuerySet, *, order: tuple[str, ...], cursor: str | None, limit: int) -> Page:
+def page_of(
+    queryset: QuerySet, *, order: tuple[str, ...], cursor: str | None, limit: int, ids_first: bool = False
+) -> Page:
     try:
-        return keyset_page(queryset, order=order, cursor=cursor, size=limit)
+        return keyset_page(queryset, order=order, cursor=cursor, size=limit, ids_first=ids_first)
     except (ValueError, TypeError, OverflowError, DjangoValidationError) as exc:
         # A cursor that decodes but carries values of the wrong type or size (a null
         # due date, a text where an id belongs).

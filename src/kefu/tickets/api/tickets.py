@@ -95,7 +95,7 @@ def ticket_list(
     # and the Excel export use, so the three always select the same tickets.
     filters = filters_from_params(request.GET)
     qs = selectors.with_list_related(selectors.ticket_list(user=user, filters=filters))
-    page = page_of(qs, order=selectors.SORTS[sort], cursor=cursor, limit=limit)
+    page = page_of(qs, order=selectors.SORTS[sort], cursor=cursor, limit=limit, ids_first=True)
     viewer = Viewer(user)
     return {"items": [list_item(t, viewer) for t in page.items], "next_cursor": page.next_cursor}
 

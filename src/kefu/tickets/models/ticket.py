@@ -180,7 +180,24 @@ class Ticket(VersionedModel):
             models.Index(fields=["resolve_due_at", "id"], name="tickets_open_due_at", condition=Q(is_open=True)),
             models.Index(fields=["region", "status", "resolve_due_at", "id"]),
             models.Index(fields=["assignee", "status", "resolve_due_at", "id"]),
-            models.Index(fields=["kind", "created_at", "id"]),
+            # Also what the period statistics read (reports.selectors.tickets): a year of
+            # complaints' resolution minutes by dimension comes from the index alone,
+            # where a lookup of each ticket's row cost seconds at 1M tickets.
+            models.Index(
+                fields=[
+                    "kind",
+                    "created_at",
+                    "id",
+                    "resolution_minutes",
+                    "category",
+                    "responsible_department",
+                    "region",
+                    "channel",
+                    "severity",
+                    "assignee",
+                ],
+                name="tickets_kind_created_stats",
+            ),
             models.Index(fields=["created_at", "id"]),
             models.Index(fields=["customer", "created_at"]),
             models.Index(fields=["sla_state", "status"]),

@@ -72,10 +72,11 @@ def page_of(queryset, order: tuple[str, ...], cursor: str | None, size: int | No
     """A keyset page; a cursor that does not fit the order (edited, or from another
     sort) starts again at page 1 instead of failing."""
     size = size or PAGE_SIZE
+    # The page's ids first: see keyset_page (the department's queue at 1M tickets).
     try:
-        return keyset_page(queryset, order=order, cursor=cursor, size=size)
+        return keyset_page(queryset, order=order, cursor=cursor, size=size, ids_first=True)
     except (ValidationFailed, ValueError, TypeError, OverflowError, DjangoValidationError):
-        return keyset_page(queryset, order=order, cursor=None, size=size)
+        return keyset_page(queryset, order=order, cursor=None, size=size, ids_first=True)
 
 
 def list_context(request, *, queue: str | None, url_name: str, export_name: str, target: str) -> dict:
