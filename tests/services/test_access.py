@@ -71,3 +71,31 @@ def test_inactive_user_has_no_access(make_user):
     boss = make_user("manager", scope_all=True, is_active=False)
     assert not access.has_perm(boss, "core.view_user")
     assert access.restrict(User.objects.all(), boss, "core.view_user").count() == 0
+
+
+def test_in_scope_reads_the_rows_own_columns_without_a_query_and_asks_the_database_otherwise(make_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories_customers import make_customer
+
+    east, west = RegionFactory(), RegionFactory()
+    manager = make_user("manager", scope_all=True)
+    agent = make_user("agent", region=east)
+    access.user_region_ids(agent)  # the scope, read once per request
+    ours = make_customer(manager, name="本片客户", region=east)
+    theirs = make_customer(manager, name="外片客户", region=west)
+    owned = make_customer(manager, name="我负责的外片客户", region=west, owner=agent)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert access.in_scope(agent, ours)
+        assert access.in_scope(agent, owned)
+    assert len(queries) == 0
+    # Outside by its own columns: the database has the last word (the same rule as lists).
+    with CaptureQueriesContext(connection) as queries:
+        assert not access.in_scope(agent, theirs)
+    assert len(queries) == 1
+    # A user's own scope columns (department, region, the row itself) answer likewise.
+    with CaptureQueriesContext(connection) as queries:
+        assert access.in_scope(agent, agent)
+    assert len(queries) == 0

@@ -102,9 +102,38 @@ def restrict(queryset: QuerySet, user, perm: str) -> QuerySet:
     return queryset.filter(scope_q(user, _scope_fields(queryset.model)))
 
 
+def _own_column(obj: Model, lookup: str | None):
+    """The value of `lookup` read off the loaded row when it names one of its own columns
+    (`region` → `region_id`, `pk`); None for a path through a relation."""
+    if not lookup or "__" in lookup:
+        return None
+    if lookup == "pk":
+        return obj.pk
+    return getattr(obj, obj._meta.get_field(lookup).attname, None)
+
+
+def _in_scope_by_own_columns(user, obj: Model, fields: ScopeFields) -> bool:
+    """True when the row's own region, department or owner column puts it in `user`'s
+    scope — decided without a query. False only means "ask the database" (a path through
+    a relation, a `reach`)."""
+    region = _own_column(obj, fields.region)
+    if region is not None and region in user_region_ids(user):
+        return True
+    department = _own_column(obj, fields.department)
+    if department is not None and department in user_department_ids(user):
+        return True
+    return _own_column(obj, fields.owner) == user.pk
+
+
 def in_scope(user, obj: Model) -> bool:
+    """Whether `obj`, as loaded, lies in `user`'s scope. Its own columns answer most
+    checks (a ticket registered on a customer of the agent's region) without the EXISTS
+    query, which is a fifth of a ticket create's time; the rest ask the database with the
+    same rule `restrict` applies to lists."""
     fields = _scope_fields(type(obj))
     if not fields.scoped or sees_everything(user):
+        return True
+    if obj.pk is not None and _in_scope_by_own_columns(user, obj, fields):
         return True
     return type(obj)._default_manager.filter(scope_q(user, fields), pk=obj.pk).exists()
 
