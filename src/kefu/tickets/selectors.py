@@ -112,11 +112,15 @@ def _open_in_sla_state(qs: QuerySet[Ticket], state: str) -> QuerySet[Ticket]:
     return qs.alias(sla_state_of_row=Coalesce("sla_state", "sla_state")).filter(is_open=True, sla_state_of_row=state)
 
 
-def _queue(qs: QuerySet[Ticket], user, queue: str) -> QuerySet[Ticket]:
+def _queue(qs: QuerySet[Ticket], user, queue: str, statuses: list[str]) -> QuerySet[Ticket]:
     if queue == "mine":
         return qs.filter(assignee=user, status__in=(*OPEN_STATUSES, *DONE_STATUSES))
     if queue == "department":
-        return qs.filter(_routed_to(access.user_department_ids(user), live_only=True), is_open=True)
+        qs = qs.filter(_routed_to(access.user_department_ids(user), live_only=True))
+        # Open statuses asked for (routed / in progress): the flag would only repeat them,
+        # and PostgreSQL multiplies the two selectivities (57 rows expected, 10,000 at 1M),
+        # then sorts every open ticket instead of the department's live slips.
+        return qs if statuses and set(statuses) <= set(OPEN_STATUSES) else qs.filter(is_open=True)
     if queue == "unrouted":
         return qs.filter(status=TicketStatus.REGISTERED)
     if queue == "due_soon":
@@ -139,7 +143,7 @@ def _queue(qs: QuerySet[Ticket], user, queue: str) -> QuerySet[Ticket]:
 
 def ticket_list(*, user, filters: TicketFilters | None = None) -> QuerySet[Ticket]:
     f = filters or TicketFilters()
-    qs = _queue(ticket_base(user), user, f.queue)
+    qs = _queue(ticket_base(user), user, f.queue, f.status)
     if f.q:
         term = f.q.strip()
         qs = qs.filter(Q(number=term.upper()) | Q(title__contains=term) | Q(customer__name=term))
