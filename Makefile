@@ -30,15 +30,16 @@ run: $(VENV)/.installed system-deps-run
 
 ## make test: install what tests need (Debian chromium, CJK fonts included) and run the whole suite:
 ## SQLite always (unless KEFU_TEST_SQLITE=0), PostgreSQL too when KEFU_TEST_DATABASE_URL is set.
+## One pytest-xdist worker per core (KEFU_TEST_WORKERS overrides): serial, the two suites took most of CI's 90 minutes.
 test: $(VENV)/.installed-test system-deps
 	$(BIN)/ruff check .
 	@if [ "$${KEFU_TEST_SQLITE:-1}" != "0" ]; then \
 		echo "== test suite on SQLite"; \
-		env -u KEFU_DATABASE_URL $(BIN)/pytest -q || exit $$?; \
+		env -u KEFU_DATABASE_URL $(BIN)/pytest -q -n $${KEFU_TEST_WORKERS:-auto} || exit $$?; \
 	fi
 	@if [ -n "$${KEFU_TEST_DATABASE_URL:-}" ]; then \
 		echo "== test suite on $${KEFU_TEST_DATABASE_URL%%:*}"; \
-		KEFU_DATABASE_URL="$$KEFU_TEST_DATABASE_URL" $(BIN)/pytest -q || exit $$?; \
+		KEFU_DATABASE_URL="$$KEFU_TEST_DATABASE_URL" $(BIN)/pytest -q -n $${KEFU_TEST_WORKERS:-auto} || exit $$?; \
 	fi
 
 system-deps:
