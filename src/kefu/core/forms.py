@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from kefu.core.errors import KefuError
 
@@ -30,6 +34,44 @@ class StyledFormMixin:
 
 class StyledForm(StyledFormMixin, forms.Form):
     pass
+
+
+class StampField(forms.CharField):
+    """The row's `updated_at` when the form was opened, sent back so that saving over
+    somebody else's change is refused (the configuration rows carry no version)."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return value.isoformat() if isinstance(value, datetime.datetime) else value
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            moment = datetime.datetime.fromisoformat(text)
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise ValidationError(_("页面已过期，请刷新后重试。"))
+        return moment
+
+
+class StampedForm(StyledForm):
+    """A form carrying a `stamp`; its error (a tampered or truncated value) is shown on
+    top, since a hidden field has no place of its own on the page."""
+
+    stamp = StampField()
+
+    def _post_clean(self):
+        super()._post_clean()
+        for error in self._errors.pop("stamp", []):
+            self.add_error(None, error)
 
 
 class VersionField(forms.IntegerField):

@@ -15,11 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kefu.core.forms import StyledForm
+from kefu.core.forms import StampedForm, StyledForm
 from kefu.core.models import Department, User
 from kefu.customers.forms import StaffChoiceField
 from kefu.customers.models import CustomerClass
-from kefu.tickets.forms_settings import StampedForm
 from kefu.visits.choices import AssignTo, QuestionType, RuleKind, Trigger, VisitChannel
 from kefu.visits.forms import DATE, visit_staff
 from kefu.visits.models import Campaign, Questionnaire, VisitRule

@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from kefu.core.audit import audit_record
+from kefu.core.bulk import bulk_inserts
 from kefu.core.workcal import WorkingCalendar
 from kefu.customers.choices import Lifecycle
 from kefu.customers.models import Customer
@@ -219,9 +220,6 @@ def plan_project_stages(rule: VisitRule, *, today: datetime.date, days_ahead: in
 def plan_all(*, today: datetime.date | None = None) -> PlanResult:
     """The periodic planner: this month's and next month's cadence slots, the coming
     birthdays and project stages, and the cancellation of what no longer applies."""
-    from kefu.reports.rollup.maintain import inserts_counted_after
-    from kefu.reports.rollup.schema import VISITS as VISIT_COUNTERS
-
     today = today or timezone.localdate()
     calendar = WorkingCalendar()
     result = PlanResult()
@@ -230,8 +228,9 @@ def plan_all(*, today: datetime.date | None = None) -> PlanResult:
     with transaction.atomic():
         result.cancelled = cancel_stale(today=today)
         for rule in VisitRule.objects.filter(is_active=True).select_related("customer_class", "questionnaire"):
-            # Only INSERTs in here: the report counters count them in one statement after.
-            with inserts_counted_after(VISIT_COUNTERS):
+            # Only INSERTs in here: whoever follows the table (the report counters) may
+            # count them in one statement after.
+            with bulk_inserts(Visit._meta.db_table):
                 if rule.kind == RuleKind.CADENCE:
                     n = plan_cadence(rule, month=this_month, today=today, calendar=calendar)
                     n += plan_cadence(rule, month=next_month, today=today, calendar=calendar)

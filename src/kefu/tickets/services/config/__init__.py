@@ -13,7 +13,8 @@ does not cover a NULL parent), or two rule edits break the escalation order.
 Modules: `base` (shared checks and locks), `kinds`, `categories`, `policies` (SLA
 policies, escalation rules, settings). Import the services from here."""
 
-from kefu.tickets.services.config.base import MANAGE, MAX_MINUTES
+from kefu.core.services.config_rows import MAX_MINUTES
+from kefu.tickets.services.config.base import MANAGE
 from kefu.tickets.services.config.categories import (
     PATH_SEP,
     category_tree_rows,

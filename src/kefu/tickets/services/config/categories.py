@@ -12,18 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.core.audit import audit_record, audit_record_many
+from kefu.core.services.config_rows import clean_int, clean_name, invalid, lock_row, only_fields, save_row
 from kefu.tickets.models import Ticket, TicketCategory, TicketKind
-from kefu.tickets.services.config.base import (
-    MAX_SORT_ORDER,
-    clean_int,
-    clean_name,
-    config_write,
-    invalid,
-    lock_row,
-    only_fields,
-    save_row,
-    set_active,
-)
+from kefu.tickets.services.config.base import MAX_SORT_ORDER, config_write, set_active
 
 PATH_SEP = " › "
 CATEGORY_FIELDS = ("name", "parent", "kind", "sort_order")

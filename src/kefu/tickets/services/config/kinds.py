@@ -11,21 +11,12 @@ from django.db.models.fields.json import KeyTransform
 from django.utils.translation import gettext as _
 
 from kefu.core.audit import audit_record
+from kefu.core.services.config_rows import clean_int, clean_name, invalid, lock_row, only_fields, save_row
 from kefu.customers.choices import FieldType
 from kefu.customers.services.config import KEY_RE
 from kefu.tickets.fields import kind_fields
 from kefu.tickets.models import Ticket, TicketKind
-from kefu.tickets.services.config.base import (
-    MAX_SORT_ORDER,
-    clean_int,
-    clean_name,
-    config_write,
-    invalid,
-    lock_row,
-    only_fields,
-    save_row,
-    set_active,
-)
+from kefu.tickets.services.config.base import MAX_SORT_ORDER, config_write, set_active
 
 MAX_KIND_FIELDS = 30
 MAX_FIELD_CHOICES = 100

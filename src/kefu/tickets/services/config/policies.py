@@ -13,18 +13,10 @@ from django.utils.translation import gettext as _
 
 from kefu.core.audit import audit_record, field_changes
 from kefu.core.roles import ROLES_BY_CODE
+from kefu.core.services.config_rows import clean_int, clean_name, invalid, lock_row, only_fields, save_row
 from kefu.tickets.choices import Severity
 from kefu.tickets.models import EscalationRule, SlaPolicy, TicketCategory, TicketKind, TicketSettings
-from kefu.tickets.services.config.base import (
-    clean_int,
-    clean_name,
-    config_write,
-    invalid,
-    lock_row,
-    only_fields,
-    save_row,
-    set_active,
-)
+from kefu.tickets.services.config.base import config_write, set_active
 
 MAX_ESCALATION_LEVEL = 9
 POLICY_FIELDS = ("name", "kind", "severity", "category", "response_minutes", "resolve_minutes")

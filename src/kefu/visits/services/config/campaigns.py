@@ -26,11 +26,11 @@ from kefu.core import access
 from kefu.core.audit import audit_record
 from kefu.core.errors import ValidationFailed
 from kefu.core.models import User
+from kefu.core.services.config_rows import clean_name, invalid
 from kefu.customers.choices import Lifecycle
 from kefu.customers.models import Customer
 from kefu.customers.params import filters_from_params
 from kefu.customers.selectors import CustomerFilters, customer_list
-from kefu.tickets.services.config.base import clean_name, invalid
 from kefu.visits.choices import AssignTo, VisitChannel, VisitStatus
 from kefu.visits.models import Campaign, Questionnaire, Visit
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from kefu.core import access
 from kefu.core.audit import audit_record, audited_update
 from kefu.core.errors import InvalidState
-from kefu.tickets.services.config.base import clean_name, invalid, lock_row
+from kefu.core.services.config_rows import clean_name, invalid, lock_row
 from kefu.visits.models import Questionnaire, VisitRule
 from kefu.visits.questionnaires import questionnaire_publish
 

@@ -21,10 +21,10 @@ from kefu.core import access
 from kefu.core.audit import audit_record, audited_update
 from kefu.core.errors import InvalidState
 from kefu.core.models import Department, User
+from kefu.core.services.config_rows import clean_int, clean_name, invalid, lock_row, only_fields, save_row
 from kefu.customers.choices import FieldType, Lifecycle
 from kefu.customers.models import Customer, CustomerClass, CustomField
 from kefu.tickets.choices import TicketStatus
-from kefu.tickets.services.config.base import clean_int, clean_name, invalid, lock_row, only_fields, save_row
 from kefu.visits.choices import AssignTo, RuleKind, Trigger, VisitChannel, VisitStatus
 from kefu.visits.models import Questionnaire, Visit, VisitRule
 
