@@ -77,6 +77,14 @@ def test_upload_then_download_an_image(client, ticket_world, routed):
     assert "sandbox" in download["Content-Security-Policy"]
     assert "private" in download["Cache-Control"]
     assert _body(download) == PNG
+    # Who took a copy of the customer's evidence is on record.
+    taken = AuditEvent.objects.get(code="ticket.attachment.downloaded")
+    assert (taken.actor, taken.object_id, taken.data["attachment"], taken.data["name"]) == (
+        ticket_world["agent"],
+        str(ticket.pk),
+        png.pk,
+        "现场 照片.png",
+    )
 
 
 def test_a_png_that_is_really_html_is_refused(client, ticket_world, routed):
@@ -174,6 +182,7 @@ def test_unknown_ids_and_missing_files_are_404(client, ticket_world, routed):
     assert missing.status_code == 404 and "附件文件已丢失" in missing.content.decode()
     assert client.get(reverse("tickets:attachment", args=[attachment.pk + 99])).status_code == 404
     assert client.get(reverse("tickets:slip_pdf", args=[99999])).status_code == 404
+    assert not AuditEvent.objects.filter(code="ticket.attachment.downloaded").exists()
     assert _upload(client, type(ticket)(pk=99999), _file("a.png", PNG)).status_code == 404
 
 

@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from kefu.core.errors import KefuError, NotFound, ValidationFailed
+from kefu.core.errors import KefuError, ValidationFailed
 from kefu.core.views.base import require_perm
 from kefu.tickets.pdf import PDF_CONTENT_TYPE, slip_pdf
 from kefu.tickets.selectors import routing_get, ticket_get
-from kefu.tickets.services.attachments import attachment_add, attachment_get, attachment_path, served_type
+from kefu.tickets.services.attachments import attachment_add, attachment_open, served_type
 from kefu.tickets.services.common import VIEW
 
 MAX_FILES_PER_UPLOAD = 10
@@ -47,12 +47,8 @@ def _error(request, err: KefuError):
 @require_perm(VIEW)
 def attachment_download(request, pk: int):
     """Always a download (never shown in the page), typed from the bytes as they were
-    checked at upload: images and PDFs as themselves, anything else as plain bytes."""
-    attachment = attachment_get(user=request.user, pk=pk)
-    try:
-        handle = attachment_path(attachment).open("rb")
-    except FileNotFoundError:
-        raise NotFound(_("附件文件已丢失，请联系系统管理员。")) from None
+    checked at upload: images and PDFs as themselves, anything else as plain bytes. Audited."""
+    attachment, handle = attachment_open(user=request.user, pk=pk)
     response = FileResponse(handle, content_type=served_type(attachment.content_type))
     response["Content-Disposition"] = content_disposition("attachment", attachment.original_name)
     _protect(response, sandbox=True)
