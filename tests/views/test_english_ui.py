@@ -158,20 +158,27 @@ def _python_strings(path: Path) -> tuple[list[str], list[str]]:
     return found, problems
 
 
-def _template_strings(path: Path) -> list[str]:
+def _template_entries(path: Path) -> list[tuple[str, bool]]:
+    """(msgid, plural) of every string a template marks: `plural` for a block with
+    `count`, which Django looks up as a plural entry — and only there."""
     text = path.read_text(encoding="utf-8")
-    found = [next(g for g in m.groups() if g is not None) for m in TEMPLATE_LITERAL.finditer(text)]
+    found = [(next(g for g in m.groups() if g is not None), False) for m in TEMPLATE_LITERAL.finditer(text)]
     for m in TEMPLATE_BLOCK.finditer(text):
+        args = m.group(1).split()
         body = re.split(r"\{%\s*plural\s*%\}", m.group(2))[0]
-        if "trimmed" in m.group(1).split():
+        if "trimmed" in args:
             body = " ".join(line.strip() for line in body.strip().splitlines() if line.strip())
         # The msgid Django's templatize makes: literal % doubled, {{ x }} as %(x)s.
         parts, pos = [], 0
         for var in TEMPLATE_VAR.finditer(body):
             parts += [body[pos : var.start()].replace("%", "%%"), f"%({var.group(1)})s"]
             pos = var.end()
-        found.append("".join(parts) + body[pos:].replace("%", "%%"))
+        found.append(("".join(parts) + body[pos:].replace("%", "%%"), "count" in args))
     return found
+
+
+def _template_strings(path: Path) -> list[str]:
+    return [msgid for msgid, _plural in _template_entries(path)]
 
 
 def test_every_chinese_string_in_the_code_is_in_the_catalogue():
@@ -189,6 +196,20 @@ def test_every_chinese_string_in_the_code_is_in_the_catalogue():
     assert not problems, "Strings makemessages cannot extract:\n" + "\n".join(problems)
     listing = "\n".join(f"{path.relative_to(SRC.parent)}: {s!r}" for s, path in list(missing.items())[:30])
     assert not missing, f"{len(missing)} Chinese strings are not in the English catalogue. {FIX}\n{listing}"
+
+
+def test_no_template_asks_a_plural_entry_in_the_singular():
+    """A `{% blocktranslate %}` without `count` whose text the catalogue holds only as a
+    plural entry (because another template counts with it) is never translated: gettext
+    looks the singular up under another key. Such a block must count too."""
+    plural_only = {e["msgid"] for e in read_po() if "msgid_plural" in e}
+    wrong = [
+        f"{path.relative_to(SRC.parent)}: {msgid!r}"
+        for path in sorted((SRC / "templates").rglob("*.html"))
+        for msgid, plural in _template_entries(path)
+        if not plural and msgid in plural_only
+    ]
+    assert not wrong, "Use {% blocktranslate count … %}…{% plural %}…:\n" + "\n".join(wrong)
 
 
 # --- the pages in English ------------------------------------------------------------
