@@ -106,6 +106,49 @@ def test_create_registers_the_ticket_through_the_service(as_user, w, customer):
     assert TicketEvent.objects.filter(ticket=ticket, code="ticket.registered").count() == 1
 
 
+@pytest.mark.parametrize(
+    "who, fields",
+    [
+        ("agent", {"severity": "important", "caller_phone": "13812345678", "extra": {"project_stage": "中期"}}),
+        ("agent", {"severity": "urgent"}),  # escalated at once, inside the create
+        ("agent", {"against_staff": True}),  # counted against the staff member
+        ("agent", {"kind": "inquiry", "customer_id": None, "region_id": "south"}),
+        ("supervisor", {"assignee": "agent_south", "channel": "agency", "agency_name": "消协", "agency_ref": "X-1"}),
+        ("manager", {"category": True, "contact": True}),
+    ],
+)
+def test_the_create_answers_the_ticket_as_reading_it_gives_it(as_user, w, customer, who, fields):
+    """The answer is built from the instance the service returned, not read back: it
+    must say exactly what a read of the ticket says, whatever the create did."""
+    fields = dict(fields)
+    if fields.pop("against_staff", False):
+        fields["against_staff_id"] = w["supervisor"].pk
+    if "region_id" in fields:
+        fields["region_id"] = w[fields["region_id"]].pk
+    if "assignee" in fields:
+        fields["assignee_id"] = w[fields.pop("assignee")].pk
+    if fields.pop("category", False):
+        fields["category_id"] = category("防水渗漏").pk
+    if fields.pop("contact", False):
+        fields["contact_id"] = customer.contacts.get(name="李秘书").pk
+    api = as_user(w[who])
+    response = api.post("/tickets", _body(customer, **fields))
+    assert response.status_code == 201, response.content
+    created = response.json()
+    read = api.get(f"/tickets/{created['id']}")
+    assert read.status_code == 200 and created == read.json()
+
+
+def test_a_ticket_on_a_merged_archive_is_refused_with_where_it_went(as_user, w, customer):
+    from kefu.customers.services.merge import customer_merge
+
+    survivor = make_customer(w["manager"], name="张三（新档）", region=w["north"])
+    customer_merge(actor=w["manager"], survivor=survivor, source=customer)
+    response = as_user(w["agent"]).post("/tickets", _body(customer))
+    assert response.status_code == 422 and survivor.archive_no in response.json()["message"]
+    assert ticket_count() == 0
+
+
 def test_same_idempotency_key_returns_the_first_ticket_and_creates_no_second_row(as_user, w, customer):
     api = as_user(w["agent"])
     first = api.post("/tickets", _body(customer), key="call-0001")

@@ -143,6 +143,14 @@ def customer_get(*, user, pk: int) -> Customer | None:
     )
 
 
+def customer_ref_get(*, user, pk: int) -> Customer | None:
+    """One archive the user may see (a merged one too), as another record refers to it —
+    a ticket registered on it: its region and merge target joined, none of what the
+    archive's page shows (contacts, tags, categories: three queries a ticket needs not)."""
+    qs = access.restrict(Customer.objects.all(), user, VIEW)
+    return qs.select_related("region", "merged_into").filter(pk=pk).first()
+
+
 def timeline_for(*, user, customer: Customer) -> QuerySet[TimelineEntry]:
     access.require(user, VIEW, customer)
     return TimelineEntry.objects.filter(customer=customer).select_related("actor").order_by("-at", "-id")

@@ -284,6 +284,19 @@ def written(user, ticket: Ticket) -> dict[str, Any]:
     return ticket_out(fresh, Viewer(user))
 
 
+_VALUE_FIELDS = [f.attname for f in Ticket._meta.concrete_fields if not f.is_relation and not f.primary_key]
+
+
+def created(user, ticket: Ticket) -> dict[str, Any]:
+    """The answer to a create: the instance the service returned, its row read again by
+    key alone (values as stored: times in UTC like every read) while its relations stay
+    the objects the service was given — reading it back through the scoped selector's
+    seven-table join was a third of an API create. Like `written`, the creator gets it
+    whatever their scope."""
+    ticket.refresh_from_db(fields=_VALUE_FIELDS)  # the named fields only: relations keep their objects
+    return ticket_out(ticket, Viewer(user))
+
+
 def slip_of(user, ticket: Ticket, routing_id: int) -> TicketRouting:
     """A slip of `ticket` (the one in the path) that `user` may see."""
     if not 0 < routing_id <= MAX_ID:

@@ -22,6 +22,7 @@ from kefu.tickets.api.common import (
     PAGE_SIZE,
     VIEW,
     Viewer,
+    created,
     list_item,
     page_of,
     pick,
@@ -129,7 +130,7 @@ def ticket_create_endpoint(request, payload: TicketIn, idempotency_key: Idempote
     def create():
         customer = None
         if payload.customer_id is not None:
-            customer = customer_selectors.customer_get(user=user, pk=payload.customer_id)
+            customer = customer_selectors.customer_ref_get(user=user, pk=payload.customer_id)
             if customer is None:
                 raise ValidationFailed(
                     _("customer_id 无效：%(id)s 不存在或不可用。") % {"id": payload.customer_id},
@@ -159,8 +160,7 @@ def ticket_create_endpoint(request, payload: TicketIn, idempotency_key: Idempote
             against_staff=pick(_staff(user), payload.against_staff_id, "against_staff_id"),
             region=pick(org_selectors.region_list(user), payload.region_id, "region_id"),
         )
-        ticket = ticket_create(actor=user, data=data)
-        return written(user, ticket)
+        return created(user, ticket_create(actor=user, data=data))
 
     return idempotent(request, key=idempotency_key, schema=TicketOut, create=create)
 
