@@ -182,3 +182,18 @@ def test_the_dashboard_is_not_taken_for_a_report_key(as_user, w):
     response = as_user(w["manager"]).get("/reports/dashboard")
     assert response.status_code == 200, response.content
     assert "tables" not in response.json()
+
+
+def test_the_cross_table_is_chosen_with_cross(as_user, w):
+    api = as_user(w["manager"])
+    crossed = api.get("/reports/complaints", period=PERIOD, cross="channel,severity")
+    assert crossed.status_code == 200, crossed.content
+    titles = [t["title"] for t in crossed.json()["tables"]]
+    assert "受理渠道 × 严重程度" in titles and "分类 × 责任部门" not in titles
+    catalogue = {i["key"]: i["crosses"] for i in api.get("/reports").json()["items"]}
+    assert catalogue["complaints"] == ["category", "department", "region", "channel", "severity"]
+    assert catalogue["visits"] == []
+    for bad, key in (("channel,channel", "complaints"), ("nope,region", "repairs"), ("region,channel", "visits")):
+        refused = api.get(f"/reports/{key}", period=PERIOD, cross=bad)
+        assert refused.status_code == 422 and refused.json()["details"] == {"field": "cross"}
+        assert "交叉分析" in refused.json()["message"]

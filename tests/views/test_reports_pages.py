@@ -194,3 +194,39 @@ def test_report_page_query_budget(client, w, django_assert_max_num_queries):
     c.get(reverse("reports:report", args=["complaints"]), {"period": PERIOD})  # warm caches (site, session)
     with django_assert_max_num_queries(60):
         c.get(reverse("reports:report", args=["complaints"]), {"period": PERIOD})
+
+
+def test_the_cross_picker_chooses_the_cross_table_and_the_links_keep_it(client, w):
+    url = reverse("reports:report", args=["complaints"])
+    c = _login(client, w["manager"])
+    default = c.get(url, {"period": PERIOD}).content.decode()
+    assert 'data-testid="cross-picker"' in default and 'data-title="分类 × 责任部门"' in default
+
+    html = c.get(url, {"period": PERIOD, "cross_rows": "region", "cross_columns": "severity"}).content.decode()
+    assert 'data-title="片区 × 严重程度"' in html and 'data-title="分类 × 责任部门"' not in html
+    assert '<option value="region" selected>' in html and '<option value="severity" selected>' in html
+    kept = "cross=region%2Cseverity"
+    assert f"?period=2026-09&amp;{kept}" in html  # previous period keeps the cross
+    assert reverse("reports:export_xlsx", args=["complaints"]) + f"?period=2026-10&amp;{kept}" in html
+    assert 'name="cross" value="region,severity"' in html  # and the period picker
+
+    download = c.get(
+        reverse("reports:export_xlsx", args=["complaints"]), {"period": PERIOD, "cross": "region,severity"}
+    )
+    assert download.status_code == 200
+    assert AuditEvent.objects.get(code="report.exported").data["cross"] == ["region", "severity"]
+
+
+def test_a_bad_cross_is_a_message_and_the_default_table(client, w):
+    c = _login(client, w["manager"])
+    response = c.get(reverse("reports:report", args=["complaints"]), {"period": PERIOD, "cross": "region,region"})
+    html = response.content.decode()
+    assert response.status_code == 200 and "交叉分析须是两个不同的维度" in html
+    assert 'data-title="分类 × 责任部门"' in html
+    refused = c.get(reverse("reports:export_xlsx", args=["complaints"]), {"period": PERIOD, "cross": "x,y"})
+    assert refused.status_code == 302 and not AuditEvent.objects.filter(code="report.exported").exists()
+
+
+def test_reports_without_a_cross_table_have_no_picker(client, w):
+    html = _login(client, w["manager"]).get(reverse("reports:report", args=["visits"]), {"period": PERIOD})
+    assert 'data-testid="cross-picker"' not in html.content.decode()

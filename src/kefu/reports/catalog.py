@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kefu.core import access
-from kefu.core.errors import NotFound
+from kefu.core.errors import NotFound, ValidationFailed
 from kefu.reports.periods import Period
 from kefu.reports.tables import Report
 
@@ -22,27 +22,41 @@ VIEW = "reports.view_reports"
 EXPORT = "reports.export_reports"
 
 
+# The dimensions a ticket report can cross two at a time (its 交叉分析 table; the seeds
+# ask for complaints by category × department × region × channel × severity).
+CROSS_LABELS = {
+    "category": gettext_lazy("分类"),
+    "department": gettext_lazy("责任部门"),
+    "region": gettext_lazy("片区"),
+    "channel": gettext_lazy("受理渠道"),
+    "severity": gettext_lazy("严重程度"),
+}
+TICKET_CROSS_DIMENSIONS = tuple(CROSS_LABELS)
+DEFAULT_CROSS = ("category", "department")
+
+
 @dataclass(frozen=True)
 class ReportSpec:
     key: str
     title: str | Promise
     description: str | Promise
-    build: Callable[..., Report]  # build(user=, period=)
+    build: Callable[..., Report]  # build(user=, period=[, cross=])
+    crosses: tuple[str, ...] = ()  # dimensions its cross table may pair; () → no choice
 
 
 def _lazy(dotted: str) -> Callable[..., Report]:
     """The builder at `dotted`, imported on first use: the catalogue is read by the menu,
     the subscription forms and the API's list, none of which needs the figure selectors."""
 
-    def build(*, user, period: Period) -> Report:
-        return import_string(dotted)(user=user, period=period)
+    def build(*, user, period: Period, **options) -> Report:
+        return import_string(dotted)(user=user, period=period, **options)
 
     build.__name__ = build.__qualname__ = dotted.rsplit(".", 1)[-1]
     return build
 
 
-def _spec(key: str, title, description, build: str) -> tuple[str, ReportSpec]:
-    return key, ReportSpec(key, title, description, _lazy(f"kefu.reports.builders.{build}"))
+def _spec(key: str, title, description, build: str, crosses: tuple[str, ...] = ()) -> tuple[str, ReportSpec]:
+    return key, ReportSpec(key, title, description, _lazy(f"kefu.reports.builders.{build}"), crosses)
 
 
 REPORTS: dict[str, ReportSpec] = dict(
@@ -55,6 +69,7 @@ REPORTS: dict[str, ReportSpec] = dict(
                 "重开率与满意度，与上期及去年同期对比；附投诉调查的主要原因。"
             ),
             "tickets.build_complaints",
+            TICKET_CROSS_DIMENSIONS,
         ),
         _spec(
             "repairs",
@@ -63,6 +78,7 @@ REPORTS: dict[str, ReportSpec] = dict(
                 "报修的数量、处理用时、时限达标率与满意度，按分类、责任部门、片区、渠道、严重程度统计，与上期及去年同期对比。"
             ),
             "tickets.build_repairs",
+            TICKET_CROSS_DIMENSIONS,
         ),
         _spec(
             "visits",
@@ -112,9 +128,32 @@ def report_spec(key: str) -> ReportSpec:
     return spec
 
 
-def build_report(key: str, *, user, period: Period) -> Report:
-    """The report `key` over `period`, figures limited to what `user` may see. Unknown
-    key → NotFound; without `reports.view_reports` → AccessDenied."""
+def parse_cross(key: str, text: str | None) -> tuple[str, str] | None:
+    """`?cross=region,channel` → the pair, checked against what report `key` can cross;
+    empty → None (the report's default). Anything else → ValidationFailed (Chinese)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    spec = report_spec(key)
+    parts = tuple(p.strip() for p in text.split(","))
+    if not spec.crosses:
+        raise ValidationFailed(_("该报表没有交叉分析。"), details={"field": "cross"})
+    if len(parts) != 2 or parts[0] == parts[1] or not set(parts) <= set(spec.crosses):
+        raise ValidationFailed(
+            _("交叉分析须是两个不同的维度，可选：%(dims)s") % {"dims": "、".join(spec.crosses)},
+            details={"field": "cross"},
+        )
+    return parts[0], parts[1]
+
+
+def build_report(key: str, *, user, period: Period, cross: tuple[str, str] | None = None) -> Report:
+    """The report `key` over `period`, figures limited to what `user` may see; `cross`
+    (from `parse_cross`) the pair of dimensions of a ticket report's cross table.
+    Unknown key → NotFound; without `reports.view_reports` → AccessDenied."""
     spec = report_spec(key)
     access.require(user, VIEW)
-    return spec.build(user=user, period=period)
+    if not spec.crosses:
+        if cross:
+            raise ValidationFailed(_("该报表没有交叉分析。"), details={"field": "cross"})
+        return spec.build(user=user, period=period)
+    return spec.build(user=user, period=period, cross=cross or DEFAULT_CROSS)

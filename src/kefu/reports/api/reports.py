@@ -10,7 +10,7 @@ from ninja import Router
 
 from kefu.core import access
 from kefu.core.errors import NotFound, ValidationFailed
-from kefu.reports.catalog import REPORTS, VIEW, build_report, report_spec
+from kefu.reports.catalog import REPORTS, VIEW, build_report, parse_cross, report_spec
 from kefu.reports.periods import parse_period
 from kefu.reports.selectors.common import as_list
 from kefu.reports.tables import period_json
@@ -24,7 +24,10 @@ FIGURES = ("tickets", "visits", "customers", "staff")
 def report_catalog(request):
     access.require(request.user, VIEW)
     return {
-        "items": [{"key": s.key, "title": str(s.title), "description": str(s.description)} for s in REPORTS.values()]
+        "items": [
+            {"key": s.key, "title": str(s.title), "description": str(s.description), "crosses": list(s.crosses)}
+            for s in REPORTS.values()
+        ]
     }
 
 
@@ -61,8 +64,14 @@ def report_figures(request, what: str, period: str = "", group_by: str = "", kin
     return {"period": period_json(p), "group_by": dims, "rows": rows}
 
 
-@router.get("/reports/{key}", summary="报表（与页面、Excel 相同的数据）")
-def report_detail(request, key: str, period: str = ""):
+@router.get(
+    "/reports/{key}",
+    summary="报表（与页面、Excel 相同的数据）",
+    description="`cross=region,channel`：投诉、报修统计的交叉分析表所交叉的两个维度"
+    "（category、department、region、channel、severity；默认 category,department）。",
+)
+def report_detail(request, key: str, period: str = "", cross: str = ""):
     report_spec(key)  # unknown key → 404 before anything else
     access.require(request.user, VIEW)
-    return build_report(key, user=request.user, period=parse_period(period)).as_json()
+    p = parse_period(period)
+    return build_report(key, user=request.user, period=p, cross=parse_cross(key, cross)).as_json()

@@ -57,14 +57,17 @@ def _dimensions(kind: str) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def build_ticket_report(*, key: str, title: str, kind: str, user, period: Period) -> Report:
+def build_ticket_report(
+    *, key: str, title: str, kind: str, user, period: Period, cross: tuple[str, str] = ("category", "department")
+) -> Report:
+    """`cross`: the two dimensions of the cross table (交叉分析), chosen on the page."""
     kinds = (kind,)
     report = new_report(key, title, period)
     metrics = ticket_metrics()
     dimensions = _dimensions(kind)
     multi_month = is_multi_month(period)
     # Every breakdown of the period in one call: one scan on PostgreSQL (grouping sets).
-    groupings: list[tuple[str, ...]] = [(), *((d[0],) for d in dimensions), ("category", "department")]
+    groupings: list[tuple[str, ...]] = [(), *((d[0],) for d in dimensions), tuple(cross)]
     if multi_month:
         groupings.append(("month",))
     totals_rows, *rest = ticket_breakdowns(user=user, period=period, kinds=kinds, groupings=groupings)
@@ -92,10 +95,11 @@ def build_ticket_report(*, key: str, title: str, kind: str, user, period: Period
             link = ticket_list_link(period=period, param=param, kind_ids=kind_ids)
             bar_chart(table, value="count", name=_("登记量"), link=link)
         report.tables.append(table)
+    headings = {d[0]: d[2] for d in dimensions}
     report.tables.append(
         cross_table(
-            title=_("分类 × 责任部门"),
-            dimensions=[("category", _("分类")), ("department", _("责任部门"))],
+            title=" × ".join(headings[d] for d in cross),
+            dimensions=[(d, headings[d]) for d in cross],
             rows=rest[len(dimensions)],
             metrics=_short_metrics(),
         )
@@ -135,9 +139,11 @@ def _causes_table(*, user, period: Period) -> Table:
     )
 
 
-def build_complaints(*, user, period: Period) -> Report:
-    return build_ticket_report(key="complaints", title=_("投诉统计报表"), kind="complaint", user=user, period=period)
+def build_complaints(*, user, period: Period, cross: tuple[str, str] = ("category", "department")) -> Report:
+    return build_ticket_report(
+        key="complaints", title=_("投诉统计报表"), kind="complaint", user=user, period=period, cross=cross
+    )
 
 
-def build_repairs(*, user, period: Period) -> Report:
-    return build_ticket_report(key="repairs", title=_("报修统计"), kind="repair", user=user, period=period)
+def build_repairs(*, user, period: Period, cross: tuple[str, str] = ("category", "department")) -> Report:
+    return build_ticket_report(key="repairs", title=_("报修统计"), kind="repair", user=user, period=period, cross=cross)

@@ -37,14 +37,15 @@ def report_file_name(report: Report, fmt: str) -> str:
     return f"{report.title}_{report.period.key().replace('..', '至')}.{fmt}"
 
 
-def report_export(*, user, key: str, period: Period, fmt: str) -> ExportedReport:
-    """The report `key` for `user` over `period` as an Excel or PDF file. Needs
+def report_export(*, user, key: str, period: Period, fmt: str, cross: tuple[str, str] | None = None) -> ExportedReport:
+    """The report `key` for `user` over `period` (with the cross table of `cross`, see
+    `catalog.build_report`) as an Excel or PDF file. Needs
     `reports.export_reports` (besides viewing); recorded in the audit log with the report,
     the period, the format and the rows per table (the figures leave the system)."""
     if fmt not in FORMATS:
         raise ValidationFailed(_("不支持的导出格式：%(f)s") % {"f": str(fmt)[:10]}, details={"field": "format"})
     access.require(user, EXPORT)
-    report = build_report(key, user=user, period=period)
+    report = build_report(key, user=user, period=period, cross=cross)
     render, content_type = FORMATS[fmt]
     content = render(report)
     # A short transaction after rendering: on SQLite it holds the write lock, and laying
@@ -60,6 +61,7 @@ def report_export(*, user, key: str, period: Period, fmt: str) -> ExportedReport
                 "report": report.key,
                 "period": report.period.key(),
                 "format": fmt,
+                **({"cross": list(cross)} if cross else {}),
                 "rows": {t.title: len(t.rows) for t in report.tables},
             },
         )

@@ -5,6 +5,7 @@ same viewer and period, so they show the same figures."""
 from __future__ import annotations
 
 import datetime
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_GET
 from kefu.core import access
 from kefu.core.errors import AccessDenied, NotFound, ValidationFailed
 from kefu.core.views.base import require_perm
-from kefu.reports.catalog import EXPORT, REPORTS, VIEW, build_report
+from kefu.reports.catalog import CROSS_LABELS, DEFAULT_CROSS, EXPORT, REPORTS, VIEW, build_report, parse_cross
 from kefu.reports.exporters import report_export
 from kefu.reports.periods import Period, make_range, parse_period, period_for
 from kefu.reports.tables import display
@@ -40,6 +41,12 @@ def period_from_query(query) -> Period:
         elif kind == "range":
             key = f"{(query.get('from') or '').strip()}..{(query.get('to') or '').strip()}"
     return parse_period(key)
+
+
+def cross_from_query(query) -> str:
+    """`?cross=rows,columns` as is; otherwise the picker's two selects (no script needed)."""
+    rows, columns = (query.get("cross_rows") or "").strip(), (query.get("cross_columns") or "").strip()
+    return (query.get("cross") or "").strip() or (f"{rows},{columns}" if rows or columns else "")
 
 
 def following(period: Period) -> Period:
@@ -75,7 +82,12 @@ def report_page(request, key: str):
     except ValidationFailed as err:
         messages.error(request, err.message)
         period = parse_period(None)
-    report = build_report(key, user=request.user, period=period)
+    try:
+        cross = parse_cross(key, cross_from_query(request.GET))
+    except ValidationFailed as err:
+        messages.error(request, err.message)
+        cross = None
+    report = build_report(key, user=request.user, period=period, cross=cross)
     tables = []
     for index, table in enumerate(report.tables):
         item = display(table)
@@ -97,19 +109,31 @@ def report_page(request, key: str):
             "picker": _picker(period),
             "can_export": access.has_perm(request.user, EXPORT),
             "reports": list(REPORTS.values()),
+            "cross": _cross_picker(spec, cross),
+            # What the period links and the downloads carry besides the period.
+            "extra_query": f"&{urlencode({'cross': ','.join(cross)})}" if cross else "",
         },
     )
+
+
+def _cross_picker(spec, cross: tuple[str, str] | None) -> dict | None:
+    """The two selects of the 交叉分析 (None for a report without one)."""
+    if not spec.crosses:
+        return None
+    rows, columns = cross or DEFAULT_CROSS
+    return {"choices": [(d, CROSS_LABELS[d]) for d in spec.crosses], "rows": rows, "columns": columns}
 
 
 def _download(request, key: str, fmt: str):
     _spec_or_404(key)
     try:
         period = period_from_query(request.GET)
+        cross = parse_cross(key, cross_from_query(request.GET))
     except ValidationFailed as err:
         messages.error(request, err.message)
         return redirect(reverse("reports:report", args=[key]))
     try:
-        exported = report_export(user=request.user, key=key, period=period, fmt=fmt)
+        exported = report_export(user=request.user, key=key, period=period, fmt=fmt, cross=cross)
     except AccessDenied:
         raise PermissionDenied from None
     except NotFound:
