@@ -228,6 +228,48 @@ def test_next_period_is_delivered_again(world):
     assert keys == [_this_month_key(), period_for("month", now.date()).key()]
 
 
+def _created_on(sub, day: datetime.date) -> None:
+    ReportSubscription.objects.filter(pk=sub.pk).update(
+        created_at=timezone.make_aware(datetime.datetime.combine(day, datetime.time(9)))
+    )
+
+
+def test_a_month_the_job_missed_is_delivered_by_the_next_run(world):
+    """Subscribed in September, the server down from the end of September until December:
+    the first run in December owes September, October and November, oldest first."""
+    sub = _subscribe(world["manager"], user=world["am_north"])
+    _created_on(sub, datetime.date(2026, 9, 20))
+    run = subs.deliver_due(now=timezone.make_aware(datetime.datetime(2026, 12, 1, 6, 10)))
+    assert [k for _s, _r, k in run.delivered] == ["2026-09", "2026-10", "2026-11"]
+    again = subs.deliver_due(now=timezone.make_aware(datetime.datetime(2026, 12, 2, 6, 10)))
+    assert again.delivered == [] and again.already == 3
+
+
+def test_catching_up_stops_at_the_subscription_and_at_the_bound(world):
+    weekly = _subscribe(world["manager"], user=world["am_north"], frequency=Frequency.WEEKLY)
+    monthly = _subscribe(world["manager"], user=world["am_north"])
+    _created_on(weekly, datetime.date(2025, 1, 6))  # a year and more of weeks missed
+    _created_on(monthly, datetime.date(2026, 10, 15))  # September ended before it existed
+    run = subs.deliver_due(now=timezone.make_aware(datetime.datetime(2026, 12, 1, 6, 10)))
+    delivered = {(s, k) for s, _r, k in run.delivered}
+    assert {k for s, k in delivered if s == weekly.pk} == {"2026-W45", "2026-W46", "2026-W47", "2026-W48"}
+    assert {k for s, k in delivered if s == monthly.pk} == {"2026-10", "2026-11"}
+
+
+@pytest.mark.parametrize(
+    ("frequency", "today", "created", "keys"),
+    [
+        (Frequency.MONTHLY, datetime.date(2026, 12, 1), datetime.date(2026, 12, 1), ["2026-11"]),
+        (Frequency.MONTHLY, datetime.date(2026, 12, 1), datetime.date(2026, 11, 30), ["2026-11"]),
+        (Frequency.MONTHLY, datetime.date(2026, 12, 1), datetime.date(2026, 10, 31), ["2026-11", "2026-10"]),
+        (Frequency.QUARTERLY, datetime.date(2027, 1, 1), datetime.date(2020, 1, 1), ["2026-Q4", "2026-Q3"]),
+        (Frequency.YEARLY, datetime.date(2027, 1, 1), datetime.date(2020, 1, 1), ["2026"]),
+    ],
+)
+def test_the_periods_a_subscription_still_owes(frequency, today, created, keys):
+    assert [p.key() for p in subs.due_periods(frequency, today, created_on=created)] == keys
+
+
 @pytest.mark.parametrize(
     ("frequency", "today", "key"),
     [

@@ -2,7 +2,8 @@
 
 A subscription names a report, a frequency and either one person or a role (the group
 named by the role code). `deliver_due` runs daily from `kefu.schedule`: for every
-active subscription it takes the period that has just ended and, for each recipient
+active subscription it takes the period that has just ended (and those a missed run
+left owing, see `due_periods`) and, for each recipient
 who has not received it yet, builds the report *as that recipient* (so it covers only
 what they may see), renders it to Excel and stores it as a `ReportDelivery`. The unique
 key (subscription, recipient, period) is the source of truth for "already delivered":
@@ -54,6 +55,10 @@ PERIOD_KIND = {
     Frequency.QUARTERLY: "quarter",
     Frequency.YEARLY: "year",
 }
+
+
+# How many finished periods one run may still deliver per subscription (see due_periods).
+CATCH_UP = {Frequency.WEEKLY: 4, Frequency.MONTHLY: 3, Frequency.QUARTERLY: 2, Frequency.YEARLY: 1}
 
 
 class SubscriptionErrorCode(StrEnum):
@@ -112,6 +117,22 @@ def due_period(frequency: str, today) -> Period:
     """The period a subscription of `frequency` delivers on `today`: the last one that
     has ended (weekly: last ISO week, monthly: last month, …)."""
     return period_for(PERIOD_KIND[Frequency(frequency)], today).previous()
+
+
+def due_periods(frequency: str, today, *, created_on) -> list[Period]:
+    """Every period a subscription of `frequency`, created on `created_on`, still owes
+    on `today`, newest first: the last finished one, and before it those that ended
+    after the subscription was created (a morning the job did not run — the server was
+    down over a week's end — is made up the next day), at most CATCH_UP of them so a
+    long outage does not flood inboxes."""
+    period = due_period(frequency, today)
+    owed = [period]
+    while len(owed) < CATCH_UP[Frequency(frequency)]:
+        period = period.previous()
+        if period.end <= created_on:  # finished before the subscription existed
+            break
+        owed.append(period)
+    return owed
 
 
 # -- managing subscriptions
@@ -320,43 +341,42 @@ def _deliver_one(*, sub: ReportSubscription, recipient, period: Period) -> bool:
 
 
 def deliver_due(*, now: datetime | None = None) -> DeliveryRun:
-    """Deliver every active subscription's last finished period to each recipient who
-    has not received it yet. Idempotent and safe to run concurrently; a recipient whose
-    report fails is logged and retried by the next run, without holding up the others.
-
-    Only the last finished period is delivered: a subscription created mid-month gets
-    last month's report the next morning, and a job that did not run for weeks does
-    not flood inboxes with every period it missed."""
+    """Deliver to each recipient of every active subscription the finished periods they
+    have not received (`due_periods`: the last one, and what a missed run left owing).
+    Idempotent and safe to run concurrently; a recipient whose report fails is logged
+    and retried by the next run, without holding up the others. A subscription created
+    mid-month gets last month's report the next morning, not the months before."""
     today = timezone.localdate(now or timezone.now())
     subs = list(ReportSubscription.objects.filter(is_active=True).order_by("id"))
     run = DeliveryRun()
     if not subs:
         return run
-    periods = {freq: due_period(freq, today) for freq in {s.frequency for s in subs}}
+    owed = {sub.pk: due_periods(sub.frequency, today, created_on=timezone.localdate(sub.created_at)) for sub in subs}
     recipients = recipients_map(subs)
     done = set(
         ReportDelivery.objects.filter(
-            subscription__in=[s.pk for s in subs], period_key__in={p.key() for p in periods.values()}
+            subscription__in=[s.pk for s in subs], period_key__in={p.key() for ps in owed.values() for p in ps}
         ).values_list("subscription_id", "recipient_id", "period_key")
     )
     for sub in subs:
-        period = periods[sub.frequency]
-        key = period.key()
-        for recipient in recipients[sub.pk]:
-            item = (sub.pk, recipient.pk, key)
-            if item in done:
-                run.already += 1
-                continue
-            try:
-                delivered = _deliver_one(sub=sub, recipient=recipient, period=period)
-            except Exception:  # noqa: BLE001 — one recipient's failure must not stop the others
-                logger.exception("report delivery failed: subscription %s, user %s, period %s", *item)
-                run.failed.append(item)
-                continue
-            if delivered:
-                run.delivered.append(item)
-            else:
-                run.already += 1
+        # Oldest first: the recipient's inbox and 我的报表 read in period order.
+        for period in reversed(owed[sub.pk]):
+            key = period.key()
+            for recipient in recipients[sub.pk]:
+                item = (sub.pk, recipient.pk, key)
+                if item in done:
+                    run.already += 1
+                    continue
+                try:
+                    delivered = _deliver_one(sub=sub, recipient=recipient, period=period)
+                except Exception:  # noqa: BLE001 — one recipient's failure must not stop the others
+                    logger.exception("report delivery failed: subscription %s, user %s, period %s", *item)
+                    run.failed.append(item)
+                    continue
+                if delivered:
+                    run.delivered.append(item)
+                else:
+                    run.already += 1
     return run
 
 
