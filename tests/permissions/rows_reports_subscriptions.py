@@ -48,6 +48,20 @@ ROWS = [
         method="post",
         data=lambda w: {},
     ),
+    Row(
+        "reports-subscription-pause",
+        lambda w: reverse("reports:subscription_pause", args=[_subscription(w).pk]),
+        MANAGERS,
+        method="post",
+        data=lambda w: {},
+    ),
+    Row(
+        "reports-subscription-resume",
+        lambda w: reverse("reports:subscription_resume", args=[_subscription(w).pk]),
+        MANAGERS,
+        method="post",
+        data=lambda w: {},
+    ),
     Row("reports-my-deliveries", lambda w: reverse("reports:my_deliveries"), VIEWERS),
     Row(
         "reports-delivery-download-other",

@@ -256,6 +256,36 @@ def test_catching_up_stops_at_the_subscription_and_at_the_bound(world):
     assert {k for s, k in delivered if s == monthly.pk} == {"2026-10", "2026-11"}
 
 
+def test_pausing_stops_deliveries_and_resuming_owes_only_the_last_period(world):
+    sub = _subscribe(world["manager"], user=world["am_north"])
+    _created_on(sub, datetime.date(2026, 8, 20))
+    paused = subs.subscription_set_active(actor=world["manager"], subscription=sub, active=False)
+    assert not paused.is_active
+    assert subs.deliver_due(now=timezone.make_aware(datetime.datetime(2026, 11, 1, 6, 10))).delivered == []
+
+    subs.subscription_set_active(actor=world["manager"], subscription=sub, active=True)
+    ReportSubscription.objects.filter(pk=sub.pk).update(
+        active_since=timezone.make_aware(datetime.datetime(2026, 11, 20, 9))
+    )
+    run = subs.deliver_due(now=timezone.make_aware(datetime.datetime(2026, 12, 1, 6, 10)))
+    # September and October ended while it was paused: not owed.
+    assert [k for _s, _r, k in run.delivered] == ["2026-11"]
+    codes = list(
+        AuditEvent.objects.filter(code__startswith="report.subscription.").order_by("id").values_list("code", flat=True)
+    )
+    assert codes[-2:] == ["report.subscription.paused", "report.subscription.resumed"]
+
+
+def test_pausing_needs_the_right_and_a_repeat_changes_nothing(world):
+    sub = _subscribe(world["manager"], user=world["am_north"])
+    with pytest.raises(AccessDenied):
+        subs.subscription_set_active(actor=world["am_north"], subscription=sub, active=False)
+    before = AuditEvent.objects.count()
+    subs.subscription_set_active(actor=world["manager"], subscription=sub, active=True)
+    assert AuditEvent.objects.count() == before
+    assert ReportSubscription.objects.get(pk=sub.pk).active_since is None
+
+
 @pytest.mark.parametrize(
     ("frequency", "today", "created", "keys"),
     [

@@ -154,6 +154,25 @@ def test_deleting_a_subscription(client, people):
     assert client.post(url).status_code == 404
 
 
+def test_pausing_and_resuming_from_the_list(client, people):
+    sub = ReportSubscription.objects.create(report_key="complaints", frequency="monthly", role="supervisor")
+    client.force_login(people["manager"])
+    page = reverse("reports:subscriptions")
+    assert 'data-testid="subscription-pause"' in client.get(page).content.decode()
+
+    assert client.post(reverse("reports:subscription_pause", args=[sub.pk])).status_code == 302
+    html = client.get(page).content.decode()
+    assert 'data-testid="subscription-paused"' in html and 'data-testid="subscription-resume"' in html
+    assert not ReportSubscription.objects.get(pk=sub.pk).is_active
+
+    assert client.post(reverse("reports:subscription_resume", args=[sub.pk])).status_code == 302
+    resumed = ReportSubscription.objects.get(pk=sub.pk)
+    assert resumed.is_active and resumed.active_since is not None
+    assert 'data-testid="subscription-paused"' not in client.get(page).content.decode()
+    assert client.get(reverse("reports:subscription_pause", args=[sub.pk])).status_code == 405
+    assert client.post(reverse("reports:subscription_pause", args=[sub.pk + 99])).status_code == 404
+
+
 def test_the_list_costs_the_same_queries_for_many_subscriptions(client, people, make_user):
     client.force_login(people["manager"])
     url = reverse("reports:subscriptions")

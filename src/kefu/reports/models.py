@@ -31,6 +31,9 @@ class ReportSubscription(models.Model):
     )
     by_email = models.BooleanField(_("同时发送邮件"), default=False)
     is_active = models.BooleanField(_("启用"), default=True)
+    # When a paused subscription was resumed: the periods that ended while it was paused
+    # are not owed (without it, the created time decides what a missed run still owes).
+    active_since = models.DateTimeField(_("恢复时间"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 

@@ -244,6 +244,30 @@ def subscription_delete(*, actor, subscription: ReportSubscription) -> None:
         locked.delete()
 
 
+def subscription_set_active(*, actor, subscription: ReportSubscription, active: bool) -> ReportSubscription:
+    """Pause a subscription (nothing is delivered while paused) or resume it: the next
+    run delivers the last finished period, not what ended while it was paused. Audited;
+    asking for the state it is in already changes nothing."""
+    access.require(actor, MANAGE)
+    with transaction.atomic():
+        locked = ReportSubscription.objects.select_for_update().filter(pk=subscription.pk).first()
+        if locked is None:
+            raise NotFound(_("该订阅不存在或已被删除。"))
+        if locked.is_active != active:
+            locked.is_active = active
+            if active:
+                locked.active_since = timezone.now()
+            locked.save(update_fields=["is_active", "active_since"])
+            audit_record(
+                code="report.subscription.resumed" if active else "report.subscription.paused",
+                obj=locked,
+                actor=actor,
+                object_repr=_subscription_repr(locked),
+                data={"report_key": locked.report_key, "frequency": locked.frequency},
+            )
+    return locked
+
+
 def subscription_list() -> QuerySet:
     """Every subscription with its last delivery time and number of deliveries, for the
     managers' page (subscriptions are not scoped: each recipient's figures are)."""
@@ -351,7 +375,11 @@ def deliver_due(*, now: datetime | None = None) -> DeliveryRun:
     run = DeliveryRun()
     if not subs:
         return run
-    owed = {sub.pk: due_periods(sub.frequency, today, created_on=timezone.localdate(sub.created_at)) for sub in subs}
+    # Owed since creation, or since the last resume (what ended while paused is not).
+    owed = {
+        sub.pk: due_periods(sub.frequency, today, created_on=timezone.localdate(sub.active_since or sub.created_at))
+        for sub in subs
+    }
     recipients = recipients_map(subs)
     done = set(
         ReportDelivery.objects.filter(

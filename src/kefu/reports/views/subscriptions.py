@@ -1,5 +1,5 @@
 """Scheduled reports in the browser: the managers' page of subscriptions (list, create,
-delete) and each recipient's own delivered reports with their downloads. Managing
+pause / resume, delete) and each recipient's own delivered reports with their downloads. Managing
 needs `reports.manage_subscriptions`; reading one's deliveries `reports.view_reports`,
 and a delivery made for somebody else is a 404."""
 
@@ -27,6 +27,7 @@ from kefu.reports.subscriptions import (
     recipients_map,
     subscription_create,
     subscription_list,
+    subscription_set_active,
 )
 from kefu.reports.subscriptions import delivery_download as delivery_download_service
 from kefu.reports.subscriptions import subscription_delete as subscription_delete_service
@@ -88,6 +89,24 @@ def subscription_delete(request, pk: int):
     subscription = get_object_or_404(ReportSubscription, pk=pk)
     subscription_delete_service(actor=request.user, subscription=subscription)
     messages.success(request, _("已取消该报表订阅，已送达的报表仍保留在接收人处。"))
+    return redirect("reports:subscriptions")
+
+
+@require_POST
+@require_perm(MANAGE)
+def subscription_pause(request, pk: int):
+    subscription = get_object_or_404(ReportSubscription, pk=pk)
+    subscription_set_active(actor=request.user, subscription=subscription, active=False)
+    messages.success(request, _("已暂停该报表订阅，恢复前不再送达。"))
+    return redirect("reports:subscriptions")
+
+
+@require_POST
+@require_perm(MANAGE)
+def subscription_resume(request, pk: int):
+    subscription = get_object_or_404(ReportSubscription, pk=pk)
+    subscription_set_active(actor=request.user, subscription=subscription, active=True)
+    messages.success(request, _("已恢复该报表订阅，下次送达最近一个已结束的周期。"))
     return redirect("reports:subscriptions")
 
 
