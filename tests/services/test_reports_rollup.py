@@ -405,7 +405,42 @@ def test_a_big_fold_vacuums_the_counters_on_postgresql(make_user, monkeypatch):
 
     with connection.execute_wrapper(spy):
         maintain.fold(specs=[schema.TICKETS])
-    assert vacuums == (["VACUUM (ANALYZE) reports_ticketrollup"] if connection.vendor == "postgresql" else [])
+    assert vacuums == (["VACUUM (FULL, ANALYZE) reports_ticketrollup"] if connection.vendor == "postgresql" else [])
+    assert_counted()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's VACUUM FULL")
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_holding_the_counters_gets_a_plain_vacuum_instead_of_a_wait(make_user, monkeypatch):
+    import psycopg
+
+    world = build_ticket_world(make_user)
+    make_ticket(world["agent"], region=world["north"])
+    monkeypatch.setattr(maintain, "VACUUM_AFTER", 0)
+    monkeypatch.setattr(maintain, "COMPACT_LOCK_TIMEOUT", "200ms")
+    vacuums = []
+
+    def spy(execute, sql, params, many, context):
+        if sql.startswith("VACUUM"):
+            vacuums.append(sql)
+        return execute(sql, params, many, context)
+
+    cfg = connection.settings_dict
+    reader = psycopg.connect(
+        dbname=cfg["NAME"], user=cfg["USER"], host=cfg["HOST"], port=cfg["PORT"] or 5432, password=cfg["PASSWORD"]
+    )
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM reports_ticketrollup").fetchone()  # a report reading, unfinished
+        with connection.execute_wrapper(spy):
+            maintain.fold(specs=[schema.TICKETS])
+    finally:
+        reader.rollback()
+        reader.close()
+    assert vacuums == ["VACUUM (FULL, ANALYZE) reports_ticketrollup", "VACUUM (ANALYZE) reports_ticketrollup"]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        assert cursor.fetchone()[0] == "0"  # the session is as it was
     assert_counted()
 
 
