@@ -18,6 +18,7 @@ from kefu.reports.builders.common import (
     overall_comparison,
     ticket_list_link,
 )
+from kefu.reports.catalog import DEFAULT_CROSS
 from kefu.reports.periods import Period
 from kefu.reports.selectors.tickets import ticket_breakdowns, ticket_totals, top_causes
 from kefu.reports.tables import Column, Report, Table
@@ -58,7 +59,7 @@ def _dimensions(kind: str) -> list[tuple[str, str, str, str]]:
 
 
 def build_ticket_report(
-    *, key: str, title: str, kind: str, user, period: Period, cross: tuple[str, str] = ("category", "department")
+    *, key: str, title: str, kind: str, user, period: Period, cross: tuple[str, str] = DEFAULT_CROSS
 ) -> Report:
     """`cross`: the two dimensions of the cross table (交叉分析), chosen on the page."""
     kinds = (kind,)
@@ -139,11 +140,11 @@ def _causes_table(*, user, period: Period) -> Table:
     )
 
 
-def build_complaints(*, user, period: Period, cross: tuple[str, str] = ("category", "department")) -> Report:
+def build_complaints(*, user, period: Period, cross: tuple[str, str] = DEFAULT_CROSS) -> Report:
     return build_ticket_report(
         key="complaints", title=_("投诉统计报表"), kind="complaint", user=user, period=period, cross=cross
     )
 
 
-def build_repairs(*, user, period: Period, cross: tuple[str, str] = ("category", "department")) -> Report:
+def build_repairs(*, user, period: Period, cross: tuple[str, str] = DEFAULT_CROSS) -> Report:
     return build_ticket_report(key="repairs", title=_("报修统计"), kind="repair", user=user, period=period, cross=cross)
