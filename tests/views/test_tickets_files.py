@@ -255,3 +255,26 @@ def test_monthly_archive_needs_export(client, ticket_world):
     for user in (ticket_world["agent"], ticket_world["engineer"]):
         response = _as(client, user).get(reverse("tickets:slip_archive"), {"month": "2026-11"})
         assert response.status_code == 403
+
+
+def test_a_download_whose_audit_fails_sends_nothing_and_closes_the_file(ticket_world, routed, monkeypatch):
+    from kefu.tickets.services import attachments
+
+    ticket, _ = routed
+    attachment = attachment_add(actor=ticket_world["agent"], ticket=ticket, upload=_file("a.png", PNG))
+    opened = []
+    real_open = attachments.Path.open
+
+    def tracking_open(self, *args, **kwargs):
+        handle = real_open(self, *args, **kwargs)
+        opened.append(handle)
+        return handle
+
+    def failing_audit(**_kwargs):
+        raise RuntimeError("the audit log is unavailable")
+
+    monkeypatch.setattr(attachments.Path, "open", tracking_open)
+    monkeypatch.setattr(attachments, "audit_record", failing_audit)
+    with pytest.raises(RuntimeError):
+        attachments.attachment_open(user=ticket_world["agent"], pk=attachment.pk)
+    assert opened and all(h.closed for h in opened)

@@ -1,10 +1,11 @@
 """Bulk INSERT … SELECT and the modules that keep something in step with a table.
 
 A module whose triggers follow a table (the report counters follow tickets, visits and
-customers) may wrap a bulk insert into it: `register_bulk_insert_guard(table, name, factory)`
-at start-up, where `factory()` returns a context manager and `name` says whose it is. The writer only says which
-table it fills — `with bulk_inserts("visits_visit"): …` — so a lower module (visit
-planning) does not import a higher one (reports)."""
+customers) may wrap a bulk insert into it: it calls
+`register_bulk_insert_guard(table, name, factory)` at start-up, where `factory()` returns
+a context manager and `name` says whose it is. The writer only says which table it
+fills — `with bulk_inserts("visits_visit"): …` — so a lower module (visit planning) does
+not import a higher one (reports)."""
 
 from __future__ import annotations
 

@@ -167,11 +167,13 @@ def _compact(connection, table: str) -> None:
         cursor.execute(f"SET lock_timeout = '{COMPACT_LOCK_TIMEOUT}'")
         try:
             cursor.execute(f"VACUUM (FULL, ANALYZE) {table}")
+            return
         except OperationalError:  # the lock did not come in time
             logger.warning("counters %s: VACUUM FULL could not lock the table, plain VACUUM instead", table)
-            cursor.execute(f"VACUUM (ANALYZE) {table}")
         finally:
             cursor.execute("RESET lock_timeout")
+        # Without the timeout, as before: it only waits for another VACUUM of the table.
+        cursor.execute(f"VACUUM (ANALYZE) {table}")
 
 
 @contextmanager

@@ -333,13 +333,17 @@ def attachment_open(*, user, pk) -> tuple[Attachment, BinaryIO]:
         handle = attachment_path(attachment).open("rb")
     except FileNotFoundError:
         raise NotFound(_("附件文件已丢失，请联系系统管理员。")) from None
-    with transaction.atomic():
-        audit_record(
-            code="ticket.attachment.downloaded",
-            obj=attachment.ticket,
-            actor=user,
-            data={"attachment": attachment.pk, "name": attachment.original_name, "size": attachment.size},
-        )
+    try:
+        with transaction.atomic():
+            audit_record(
+                code="ticket.attachment.downloaded",
+                obj=attachment.ticket,
+                actor=user,
+                data={"attachment": attachment.pk, "name": attachment.original_name, "size": attachment.size},
+            )
+    except BaseException:
+        handle.close()  # no copy leaves unrecorded, and no file stays open
+        raise
     return attachment, handle
 
 
