@@ -92,22 +92,23 @@ def subscription_delete(request, pk: int):
     return redirect("reports:subscriptions")
 
 
+def _set_active(request, pk: int, *, active: bool, done: str):
+    subscription = get_object_or_404(ReportSubscription, pk=pk)
+    subscription_set_active(actor=request.user, subscription=subscription, active=active)
+    messages.success(request, done)
+    return redirect("reports:subscriptions")
+
+
 @require_POST
 @require_perm(MANAGE)
 def subscription_pause(request, pk: int):
-    subscription = get_object_or_404(ReportSubscription, pk=pk)
-    subscription_set_active(actor=request.user, subscription=subscription, active=False)
-    messages.success(request, _("已暂停该报表订阅，恢复前不再送达。"))
-    return redirect("reports:subscriptions")
+    return _set_active(request, pk, active=False, done=_("已暂停该报表订阅，恢复前不再送达。"))
 
 
 @require_POST
 @require_perm(MANAGE)
 def subscription_resume(request, pk: int):
-    subscription = get_object_or_404(ReportSubscription, pk=pk)
-    subscription_set_active(actor=request.user, subscription=subscription, active=True)
-    messages.success(request, _("已恢复该报表订阅，下次送达最近一个已结束的周期。"))
-    return redirect("reports:subscriptions")
+    return _set_active(request, pk, active=True, done=_("已恢复该报表订阅，下次送达最近一个已结束的周期。"))
 
 
 @require_GET
