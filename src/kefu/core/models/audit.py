@@ -29,6 +29,7 @@ class AuditEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_constraint=False,
+        db_index=False,  # (actor, created_at) below leads with it
     )
     actor_repr = models.CharField(_("操作人"), max_length=150, blank=True)
     code = models.CharField(_("事件"), max_length=100)

@@ -12,7 +12,10 @@ class TimelineEntry(models.Model):
     module (`kefu.customers.timeline.timeline_add`) in the transaction of their write;
     `ref_type`/`ref_id` point at the ticket, visit, booking… it is about."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="timeline")
+    # Looked up through (customer, -at, -id) below, which leads with it.
+    customer = models.ForeignKey(
+        "customers.Customer", db_index=False, on_delete=models.CASCADE, related_name="timeline"
+    )
     at = models.DateTimeField(_("时间"), default=timezone.now)
     kind = models.CharField(_("类型"), max_length=60)
     title = models.CharField(_("标题"), max_length=200)

@@ -4,37 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-FOREIGN_KEYS = (
-    "assignee", "campaign", "created_ticket", "customer", "done_by",
-    "questionnaire_version", "region", "rule", "team", "ticket",
-)  # fmt: skip
-
-
-def _single_column_indexes(schema_editor, table: str) -> dict[str, str]:
-    with schema_editor.connection.cursor() as cursor:
-        found = schema_editor.connection.introspection.get_constraints(cursor, table)
-    return {
-        c["columns"][0]: name
-        for name, c in found.items()
-        if c["index"] and not c["unique"] and not c["primary_key"] and len(c["columns"]) == 1
-    }
-
-
-def drop_foreign_key_indexes(apps, schema_editor):
-    """Only the indexes: altering the fields would rebuild the whole table on SQLite
-    (ten times), which at millions of visits takes minutes."""
-    Visit = apps.get_model("visits", "Visit")
-    existing = _single_column_indexes(schema_editor, Visit._meta.db_table)
-    for name in FOREIGN_KEYS:
-        column = Visit._meta.get_field(name).column
-        if column in existing:
-            schema_editor.execute(schema_editor._delete_index_sql(Visit, existing[column]))
-
-
-def restore_foreign_key_indexes(apps, schema_editor):
-    Visit = apps.get_model("visits", "Visit")
-    for name in FOREIGN_KEYS:
-        schema_editor.execute(schema_editor._create_index_sql(Visit, fields=[Visit._meta.get_field(name)]))
+from kefu.core.schema_ops import without_own_indexes
 
 
 class Migration(migrations.Migration):
@@ -51,9 +21,12 @@ class Migration(migrations.Migration):
             model_name="visit",
             name="visits_visi_done_at_902f01_idx",
         ),
-        migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunPython(drop_foreign_key_indexes, restore_foreign_key_indexes)],
-            state_operations=[
+        # Only the indexes: altering the fields would rebuild the whole table on SQLite
+        # (ten times), which at millions of visits takes minutes.
+        without_own_indexes(
+            "visits",
+            "visit",
+            [
                 migrations.AlterField(
                     model_name="visit",
                     name="assignee",
