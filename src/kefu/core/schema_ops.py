@@ -12,39 +12,42 @@ from collections.abc import Sequence
 from django.db import migrations
 
 
-def _single_column_indexes(schema_editor, table: str) -> dict[str, str]:
-    """Column → name of its one-column index that is neither unique nor the primary key."""
+def _own_indexes(schema_editor, model, column: str) -> list[str]:
+    """The one-column indexes Django made for `column` itself (PostgreSQL adds a
+    `varchar_pattern_ops` twin for text): neither unique nor the primary key, and not an
+    index the model declares by name in Meta.indexes."""
     with schema_editor.connection.cursor() as cursor:
-        found = schema_editor.connection.introspection.get_constraints(cursor, table)
-    return {
-        c["columns"][0]: name
+        found = schema_editor.connection.introspection.get_constraints(cursor, model._meta.db_table)
+    declared = {index.name for index in model._meta.indexes}
+    return [
+        name
         for name, c in found.items()
-        if c["index"] and not c["unique"] and not c["primary_key"] and len(c["columns"]) == 1
-    }
+        if c["index"] and not c["unique"] and not c["primary_key"] and c["columns"] == [column] and name not in declared
+    ]
 
 
 def without_own_indexes(
     app_label: str, model_name: str, alter_fields: Sequence[migrations.AlterField]
 ) -> migrations.SeparateDatabaseAndState:
     """`alter_fields`: the AlterField operations (as makemigrations wrote them) that set
-    `db_index=False` on foreign keys of `model_name`. The database loses those fields'
-    own indexes — found by introspection, as their names carry a hash — and nothing else;
-    a partial index the model declares on the same column has a name of its own and a
-    condition, and is added by its AddIndex operation after this one."""
+    `db_index=False` on fields of `model_name` (foreign keys, or a column nobody filters
+    on). The database loses those fields' own indexes — found by introspection, as their
+    names carry a hash — and nothing else; a partial index the model declares on the same
+    column keeps its name, whether it exists already or an AddIndex after this adds it."""
     names = [op.name for op in alter_fields]
 
     def drop(apps, schema_editor):
         model = apps.get_model(app_label, model_name)
-        existing = _single_column_indexes(schema_editor, model._meta.db_table)
         for name in names:
-            column = model._meta.get_field(name).column
-            if column in existing:
-                schema_editor.execute(schema_editor._delete_index_sql(model, existing[column]))
+            for index in _own_indexes(schema_editor, model, model._meta.get_field(name).column):
+                schema_editor.execute(schema_editor._delete_index_sql(model, index))
 
     def restore(apps, schema_editor):
+        # `apps` holds the models as they were before: the fields still indexed.
         model = apps.get_model(app_label, model_name)
         for name in names:
-            schema_editor.execute(schema_editor._create_index_sql(model, fields=[model._meta.get_field(name)]))
+            for statement in schema_editor._field_indexes_sql(model, model._meta.get_field(name)):
+                schema_editor.execute(statement)
 
     return migrations.SeparateDatabaseAndState(
         database_operations=[migrations.RunPython(drop, restore)], state_operations=list(alter_fields)

@@ -18,21 +18,31 @@ class Customer(VersionedModel):
     archive_no = models.CharField(_("档案编号"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=120)
     # Space-separated initials of every reading of the name (polyphonic surnames: 单 → d s c).
-    name_initials = models.CharField(_("拼音首字母"), max_length=200, blank=True, db_index=True)
+    # Shown, not searched (the search box reads `search_text`): no index to keep up.
+    name_initials = models.CharField(_("拼音首字母"), max_length=200, blank=True)
     id_number = models.CharField(
         _("证件号码"), max_length=40, blank=True, help_text=_("个人：身份证号；单位：统一社会信用代码")
     )
     gender = models.CharField(_("性别"), max_length=8, blank=True)
     birthday = models.DateField(_("生日"), null=True, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
+    # Region, owner, credit grade and source are looked up through the indexes in
+    # Meta.indexes that lead with them; a key of their own would be another entry per row.
     region = models.ForeignKey(
-        "core.Region", verbose_name=_("片区"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "core.Region",
+        verbose_name=_("片区"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("客户经理"),
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="owned_customers",
     )
@@ -41,10 +51,20 @@ class Customer(VersionedModel):
     )
     is_key_account = models.BooleanField(_("大客户"), default=False)
     credit_grade = models.ForeignKey(
-        "customers.CreditGrade", verbose_name=_("信用等级"), null=True, blank=True, on_delete=models.PROTECT
+        "customers.CreditGrade",
+        verbose_name=_("信用等级"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
     )
     source = models.ForeignKey(
-        "customers.CustomerSource", verbose_name=_("信息来源"), null=True, blank=True, on_delete=models.PROTECT
+        "customers.CustomerSource",
+        verbose_name=_("信息来源"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
     )
     categories = models.ManyToManyField("customers.ProductCategory", verbose_name=_("产品类别"), blank=True)
     tags = models.ManyToManyField("customers.Tag", verbose_name=_("标签"), blank=True)
@@ -62,7 +82,13 @@ class Customer(VersionedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("已合并至"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+        "self",
+        verbose_name=_("已合并至"),
+        null=True,
+        blank=True,
+        db_index=False,  # set on few archives: the partial index below
+        on_delete=models.PROTECT,
+        related_name="merged_from",
     )
 
     scope_fields = ScopeFields(region="region", owner="owner")
@@ -89,6 +115,7 @@ class Customer(VersionedModel):
             models.Index(fields=["created_at", "id"]),
             models.Index(fields=["id_number"]),
             models.Index(fields=["name"]),
+            models.Index(fields=["merged_into"], name="customers_merged_into", condition=Q(merged_into__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
-"""Every ticket registered writes the ticket, an event, an audit entry and a timeline
-line: a foreign key an index already leads with, or that is empty on most rows, must not
-carry an index of its own (tickets migration 0009, core 0005, customers 0005)."""
+"""Rows written in bulk — tickets with their event, audit entry and timeline line, archives
+by the thousand in an import — must not keep indexes nobody reads: a foreign key an index
+already leads with, or that is empty on most rows, has no index of its own (tickets
+migration 0009, core 0005, customers 0005 and 0007)."""
 
 import pytest
 from django.db import connection
@@ -51,3 +52,23 @@ def test_event_audit_and_timeline_keys_are_indexed_once():
     assert ("actor_id",) not in audit and ("actor_id", "created_at") in audit
     timeline = _indexes("customers_timelineentry")
     assert ("customer_id",) not in timeline and ("customer_id", "at", "id") in timeline
+
+
+def test_customer_keys_are_indexed_once():
+    indexes = _indexes("customers_customer")
+    for column in ("region_id", "owner_id", "credit_grade_id", "source_id"):
+        assert (column,) not in indexes, column
+        assert any(cols[0] == column and len(cols) > 1 for cols in indexes), column
+    assert indexes[("merged_into_id",)] == ["customers_merged_into"]
+    # Shown on the archive, never searched by (the search box reads search_text).
+    assert ("name_initials",) not in indexes
+    # Filtered on alone (the class filter without a region): kept.
+    assert "customer_class_id" in _single("customers_customer")
+
+
+def test_contact_phone_digits_have_no_trigram_index():
+    # Phone searches go through the customer's search_text; duplicates match whole digits.
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, "customers_contact")
+    on_digits = [c for c in found.values() if c["columns"] == ["phone_digits"]]
+    assert on_digits and all(c["type"] != "gin" for c in on_digits)
