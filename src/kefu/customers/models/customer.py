@@ -26,16 +26,12 @@ class Customer(VersionedModel):
     gender = models.CharField(_("性别"), max_length=8, blank=True)
     birthday = models.DateField(_("生日"), null=True, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
-    # Region, owner, credit grade and source are looked up through the indexes in
-    # Meta.indexes that lead with them; a key of their own would be another entry per row.
+    # Owner, credit grade and source are looked up through their (key, id) indexes in
+    # Meta.indexes; a key of their own would be another entry per row. The region keeps
+    # its own: (region, class, id) cannot list a region — or the archives without one —
+    # in id order, and SQLite's one-column index is (region, id).
     region = models.ForeignKey(
-        "core.Region",
-        verbose_name=_("片区"),
-        null=True,
-        blank=True,
-        db_index=False,
-        on_delete=models.PROTECT,
-        related_name="+",
+        "core.Region", verbose_name=_("片区"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
