@@ -5,34 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("core", "0004_idempotency"),
-        ("customers", "0004_import_heartbeat"),
-        ("tickets", "0006_open_due_partial"),
+        ('core', '0004_idempotency'),
+        ('customers', '0004_import_heartbeat'),
+        ('tickets', '0006_open_due_partial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name="ticket",
-            name="tickets_tic_kind_id_a4091d_idx",
+            model_name='ticket',
+            name='tickets_tic_kind_id_a4091d_idx',
         ),
         migrations.AddIndex(
-            model_name="ticket",
-            index=models.Index(
-                fields=[
-                    "kind",
-                    "created_at",
-                    "id",
-                    "resolution_minutes",
-                    "category",
-                    "responsible_department",
-                    "region",
-                    "channel",
-                    "severity",
-                    "assignee",
-                ],
-                name="tickets_kind_created_stats",
-            ),
+            model_name='ticket',
+            index=models.Index(fields=['kind', 'created_at', 'id', 'resolution_minutes', 'category', 'responsible_department', 'region', 'channel', 'severity', 'assignee'], name='tickets_kind_created_stats'),
         ),
     ]
