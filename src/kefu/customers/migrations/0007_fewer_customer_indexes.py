@@ -1,7 +1,8 @@
 """Fewer index entries per archive: owner, credit grade and source are looked up through
 their (key, id) indexes; merged-into is set on few archives (a partial index now); the
-pinyin initials are shown, never searched (the search box reads `search_text`). PostgreSQL also drops the trigram index on contact phone digits, which no
-query uses — phone searches go through `search_text` and duplicates match whole digits.
+pinyin initials are shown, never searched (the search box reads `search_text`).
+PostgreSQL also drops the trigram index on contact phone digits, which no query uses —
+phone searches go through `search_text` and duplicates match whole digits.
 An archive written by an import enters 7 (PostgreSQL) / 5 (SQLite) fewer index entries
 (bench/README.md, "Fewer indexes per archive")."""
 
