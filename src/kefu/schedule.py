@@ -48,7 +48,7 @@ def ticket_supervision():
 
 @db_periodic_task(crontab(hour="2", minute="23"))
 def visit_planning():
-    """Daily: plan this and next month's cadence visits, coming birthdays and project
+    """Daily: plan the cadence visits due in the coming week, birthdays and project
     stages; cancel what no longer applies (idempotent, see visits/services/planning.py)."""
     from kefu.visits.services.planning import plan_all
 

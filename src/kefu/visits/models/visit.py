@@ -27,8 +27,21 @@ def _team_or_region(user) -> Q:
 
 
 class Visit(VersionedModel):
+    # The keys the planner writes for millions of rows at once (customer, rule, campaign,
+    # assignee, team, region, questionnaire version) have no database constraint on
+    # PostgreSQL: it checked each key of each new row at COMMIT, locking every customer
+    # row, and that was half of planning a million customers (bench/README.md, "Visits'
+    # keys without database constraints"). What they point to is never deleted by Kefu —
+    # customers are merged or lost, users deactivated, rules paused — and every delete
+    # made through Django still meets PROTECT. The keys people set one visit at a time
+    # (ticket, created ticket, done by) keep theirs.
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("客户"), db_index=False, on_delete=models.PROTECT, related_name="visits"
+        "customers.Customer",
+        verbose_name=_("客户"),
+        db_index=False,
+        db_constraint=False,
+        on_delete=models.PROTECT,
+        related_name="visits",
     )
     rule = models.ForeignKey(
         "visits.VisitRule",
@@ -36,6 +49,7 @@ class Visit(VersionedModel):
         null=True,
         blank=True,
         db_index=False,
+        db_constraint=False,
         on_delete=models.PROTECT,
         related_name="visits",
     )
@@ -45,6 +59,7 @@ class Visit(VersionedModel):
         null=True,
         blank=True,
         db_index=False,
+        db_constraint=False,
         on_delete=models.PROTECT,
         related_name="visits",
     )
@@ -70,6 +85,7 @@ class Visit(VersionedModel):
         null=True,
         blank=True,
         db_index=False,
+        db_constraint=False,
         on_delete=models.PROTECT,
         related_name="visits",
     )
@@ -79,6 +95,7 @@ class Visit(VersionedModel):
         null=True,
         blank=True,
         db_index=False,
+        db_constraint=False,
         on_delete=models.PROTECT,
         related_name="+",
     )
@@ -88,6 +105,7 @@ class Visit(VersionedModel):
         null=True,
         blank=True,
         db_index=False,
+        db_constraint=False,
         on_delete=models.PROTECT,
         related_name="+",
     )
@@ -98,7 +116,13 @@ class Visit(VersionedModel):
     retry_working_days = models.PositiveSmallIntegerField(default=1)
     outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices, blank=True)
     questionnaire_version = models.ForeignKey(
-        "visits.QuestionnaireVersion", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+"
+        "visits.QuestionnaireVersion",
+        null=True,
+        blank=True,
+        db_index=False,
+        db_constraint=False,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     answers = models.JSONField(_("答卷"), default=dict, blank=True)
     # Read off the answers for statistics (the first 1–5 score and NPS question).

@@ -4,10 +4,14 @@ planning twice plans once and a million customers take seconds, not hours.
 
 Cadence arithmetic: a rule with N visits a month spreads its slots over the month's
 working days (the working calendar: holidays and 调休 days count as they should) —
-slot i falls on working day ⌊(i−1)·W/N⌋ of the W working days. A slot planned after its
-day (a customer promoted from C to A mid-month) is due today. Customers who left the
-rule (class changed, lost 流失, merged) have their planned visits of it cancelled, as do
-all planned visits of a paused rule."""
+slot i falls on working day ⌊(i−1)·W/N⌋ of the W working days. The daily job plans the
+slots due within the next PLAN_AHEAD_DAYS days, so a planned visit carries the owner and
+region of the week it is worked in, and a class change cancels a week's visits, not two
+months'. A slot whose day passed before it was planned (a customer promoted from C to A
+mid-month, a new rule, a planner that did not run) is due today — the month's latest
+such slot only: one visit now, not a stack of the ones missed on the same day.
+Customers who left the rule (class changed, lost 流失, merged) have their planned visits
+of it cancelled, as do all planned visits of a paused rule."""
 
 from __future__ import annotations
 
@@ -25,6 +29,9 @@ from kefu.customers.choices import Lifecycle
 from kefu.customers.models import Customer
 from kefu.visits.choices import AssignTo, RuleKind, Trigger, VisitStatus
 from kefu.visits.models import Visit, VisitRule
+
+# How far ahead the daily job plans: the call list's coming week (birthdays alike).
+PLAN_AHEAD_DAYS = 7
 
 
 @dataclass
@@ -65,8 +72,18 @@ def _json_param() -> str:
     return "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
 
 
-def _insert_slot(rule: VisitRule, *, class_per_month: int | None, slot: int, due: datetime.date, period: str, now):
-    """INSERT … SELECT the visits of one slot for every customer the rule covers."""
+def _insert_slot(
+    rule: VisitRule,
+    *,
+    class_per_month: int | None,
+    slot: int,
+    last_for_class: bool,
+    due: datetime.date,
+    period: str,
+    now,
+):
+    """INSERT … SELECT the visits of one slot for every customer the rule covers
+    (`last_for_class`: only the customers whose class has exactly `slot` visits a month)."""
     version_id = rule.questionnaire.current_version().pk if rule.questionnaire_id else None
     assignee_sql, assignee_params = "c.owner_id", []
     if rule.assign_to == AssignTo.USER:
@@ -83,7 +100,7 @@ def _insert_slot(rule: VisitRule, *, class_per_month: int | None, slot: int, due
         params.append(True)
     if class_per_month is not None:
         # Rules that follow the class cadence: only customers whose class asks for this slot.
-        where.append("cc.visits_per_month >= %s")
+        where.append("cc.visits_per_month = %s" if last_for_class else "cc.visits_per_month >= %s")
         params.append(slot)
     join = "JOIN customers_customerclass cc ON cc.id = c.customer_class_id" if class_per_month is not None else ""
     # Only fixed SQL fragments are formatted in; every value is a parameter.
@@ -108,8 +125,16 @@ def _insert_slot(rule: VisitRule, *, class_per_month: int | None, slot: int, due
         return cursor.rowcount
 
 
-def plan_cadence(rule: VisitRule, *, month: datetime.date, today: datetime.date, calendar=None) -> int:
-    """The month's slots of one cadence rule (those not planned yet)."""
+def plan_cadence(
+    rule: VisitRule,
+    *,
+    month: datetime.date,
+    today: datetime.date,
+    until: datetime.date | None = None,
+    calendar=None,
+) -> int:
+    """The month's slots of one cadence rule due by `until` (the whole month when None)
+    and not planned yet; of the slots already passed only the latest, due today."""
     now = timezone.now()
     if rule.visits_per_month:
         per_month, follows_class = rule.visits_per_month, None
@@ -126,11 +151,27 @@ def plan_cadence(rule: VisitRule, *, month: datetime.date, today: datetime.date,
             default=0,
         )
         follows_class = per_month
+    slots = cadence_slots(month, per_month, calendar) if per_month else []
+    passed = sum(1 for due in slots if due < today)
     created = 0
-    for slot, due in enumerate(cadence_slots(month, per_month, calendar) if per_month else [], start=1):
-        period = f"{month:%Y-%m}#{slot}"
+    for slot, due in enumerate(slots, start=1):
+        if until is not None and due > until:
+            break
+        last_for_class = False
+        if slot < passed:
+            if follows_class is None:
+                continue  # not the latest passed slot
+            # A customer whose class asks for `slot` visits has no later one: this is
+            # their latest passed slot.
+            last_for_class = True
         created += _insert_slot(
-            rule, class_per_month=follows_class, slot=slot, due=max(due, today), period=period, now=now
+            rule,
+            class_per_month=follows_class,
+            slot=slot,
+            last_for_class=last_for_class,
+            due=max(due, today),
+            period=f"{month:%Y-%m}#{slot}",
+            now=now,
         )
     return created
 
@@ -179,7 +220,7 @@ def _bulk_event_visits(rule: VisitRule, rows: list[tuple[Customer, str, datetime
     return Visit.objects.filter(rule=rule).count() - before
 
 
-def plan_birthdays(rule: VisitRule, *, today: datetime.date, days_ahead: int = 7) -> int:
+def plan_birthdays(rule: VisitRule, *, today: datetime.date, days_ahead: int = PLAN_AHEAD_DAYS) -> int:
     """Birthday care visits for the birthdays of the coming week (one per year)."""
     window = [today + datetime.timedelta(days=n) for n in range(days_ahead + 1)]
     q = Q()
@@ -217,14 +258,21 @@ def plan_project_stages(rule: VisitRule, *, today: datetime.date, days_ahead: in
     return _bulk_event_visits(rule, rows)
 
 
-def plan_all(*, today: datetime.date | None = None) -> PlanResult:
-    """The periodic planner: this month's and next month's cadence slots, the coming
+def _months_between(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def plan_all(*, today: datetime.date | None = None, ahead_days: int = PLAN_AHEAD_DAYS) -> PlanResult:
+    """The periodic planner: the cadence slots due within `ahead_days`, the coming
     birthdays and project stages, and the cancellation of what no longer applies."""
     today = today or timezone.localdate()
+    until = today + datetime.timedelta(days=ahead_days)
     calendar = WorkingCalendar()
     result = PlanResult()
-    this_month = today.replace(day=1)
-    next_month = (this_month + datetime.timedelta(days=32)).replace(day=1)
     with transaction.atomic():
         result.cancelled = cancel_stale(today=today)
         for rule in VisitRule.objects.filter(is_active=True).select_related("customer_class", "questionnaire"):
@@ -232,10 +280,12 @@ def plan_all(*, today: datetime.date | None = None) -> PlanResult:
             # count them in one statement after.
             with bulk_inserts(Visit._meta.db_table):
                 if rule.kind == RuleKind.CADENCE:
-                    n = plan_cadence(rule, month=this_month, today=today, calendar=calendar)
-                    n += plan_cadence(rule, month=next_month, today=today, calendar=calendar)
+                    n = sum(
+                        plan_cadence(rule, month=month, today=today, until=until, calendar=calendar)
+                        for month in _months_between(today, until)
+                    )
                 elif rule.trigger == Trigger.BIRTHDAY:
-                    n = plan_birthdays(rule, today=today)
+                    n = plan_birthdays(rule, today=today, days_ahead=ahead_days)
                 elif rule.trigger == Trigger.PROJECT_STAGE:
                     n = plan_project_stages(rule, today=today)
                 else:
