@@ -66,11 +66,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--plan-timeout", type=float, default=900, help="PostgreSQL: cancel a planner statement after N s (default 900)"
     )
     parser.add_argument("--plans", action="store_true", help="print the plans of the slowest planner statements")
-    parser.add_argument(
-        "--proposed-constraints",
-        action="store_true",
-        help="drop the foreign keys the README proposes to drop (PostgreSQL; this database only)",
-    )
     parser.add_argument("--child", choices=["load", "plan"], help=argparse.SUPPRESS)
     parser.add_argument("--target", type=int, default=0, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -123,31 +118,6 @@ def configure_rules() -> list[str]:
     VisitRule.objects.filter(pk__in=[r.pk for r in keep]).update(is_active=True, visits_per_month=None)
     VisitRule.objects.exclude(pk__in=[r.pk for r in keep]).update(is_active=False)
     return [r.name for r in keep]
-
-
-# NOT the code: PostgreSQL checks each foreign key of each inserted row at commit (Django
-# makes them DEFERRABLE INITIALLY DEFERRED) — about half of the planner's time. Those to
-# the small configuration tables (rule, questionnaire version, region) are the proposal's
-# `db_constraint=False`; the customer and assignee keep theirs. (The index set proposed
-# here before is the code since visits migration 0002.)
-DROP_CONSTRAINTS = ("rule_id", "questionnaire_version_id", "region_id")
-
-
-def apply_proposed_constraints() -> list[str]:
-    """Drop the proposed foreign-key constraints of the visits table (PostgreSQL)."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return ["foreign keys kept: SQLite checks them as rows are written, cheaply (no change proposed)"]
-    with connection.cursor() as cursor:
-        existing = connection.introspection.get_constraints(cursor, "visits_visit")
-    foreign = {c["columns"][0]: name for name, c in existing.items() if c["foreign_key"]}
-    done = []
-    with connection.cursor() as cursor:
-        for column in (c for c in DROP_CONSTRAINTS if c in foreign):
-            cursor.execute(f'ALTER TABLE visits_visit DROP CONSTRAINT "{foreign[column]}"')
-            done.append(f"dropped foreign key {foreign[column]}")
-    return done
 
 
 def clear_visits() -> None:
@@ -587,11 +557,6 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     prepare(args)
     rules = configure_rules()
-    if args.proposed_constraints:
-        print("\n== NOT the code: the proposed foreign keys of visits_visit (this database only)")
-        clear_visits()
-        for line in apply_proposed_constraints():
-            print("  " + line)
     if not args.skip_plan:
         run_plans(args, rules)
     if args.skip_calls:
