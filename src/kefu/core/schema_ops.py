@@ -16,16 +16,21 @@ from collections.abc import Sequence
 from django.db import migrations
 
 
+def _constraints(schema_editor, model) -> dict[str, dict]:
+    """The table's indexes and constraints as the database has them (their names carry a
+    hash, so they are found, not spelled)."""
+    with schema_editor.connection.cursor() as cursor:
+        return schema_editor.connection.introspection.get_constraints(cursor, model._meta.db_table)
+
+
 def _own_indexes(schema_editor, model, column: str) -> list[str]:
     """The one-column indexes Django made for `column` itself (PostgreSQL adds a
     `varchar_pattern_ops` twin for text): neither unique nor the primary key, and not an
     index the model declares by name in Meta.indexes."""
-    with schema_editor.connection.cursor() as cursor:
-        found = schema_editor.connection.introspection.get_constraints(cursor, model._meta.db_table)
     declared = {index.name for index in model._meta.indexes}
     return [
         name
-        for name, c in found.items()
+        for name, c in _constraints(schema_editor, model).items()
         if c["index"] and not c["unique"] and not c["primary_key"] and c["columns"] == [column] and name not in declared
     ]
 
@@ -59,9 +64,9 @@ def without_own_indexes(
 
 
 def _foreign_key_constraints(schema_editor, model, column: str) -> list[str]:
-    with schema_editor.connection.cursor() as cursor:
-        found = schema_editor.connection.introspection.get_constraints(cursor, model._meta.db_table)
-    return [name for name, c in found.items() if c["foreign_key"] and c["columns"] == [column]]
+    return [
+        name for name, c in _constraints(schema_editor, model).items() if c["foreign_key"] and c["columns"] == [column]
+    ]
 
 
 def without_constraints(

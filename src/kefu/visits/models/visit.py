@@ -31,10 +31,10 @@ class Visit(VersionedModel):
     # assignee, team, region, questionnaire version) have no database constraint on
     # PostgreSQL: it checked each key of each new row at COMMIT, locking every customer
     # row, and that was half of planning a million customers (bench/README.md, "Visits'
-    # keys without database constraints"). What they point to is never deleted by Kefu —
-    # customers are merged or lost, users deactivated, rules paused — and every delete
-    # made through Django still meets PROTECT. The keys people set one visit at a time
-    # (ticket, created ticket, done by) keep theirs.
+    # keys without database constraints, and a week planned ahead"). What they point to
+    # is never deleted by Kefu — customers are merged or lost, users deactivated, rules
+    # paused — and every delete made through Django still meets PROTECT. The keys people
+    # set one visit at a time (ticket, created ticket, done by) keep theirs.
     customer = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("客户"),
